@@ -1,0 +1,161 @@
+"""Typed errors for everything that can go wrong talking to DashScope.
+
+Hierarchy::
+
+    QwenError
+    ├── ConfigurationError            bad local configuration (e.g. missing API key); raised before any request
+    ├── InvalidRequestError           bad input caught locally, before any request (also a ValueError)
+    │   └── UnsupportedFeatureError   an option the chosen model or protocol cannot honour
+    └── APIError                      the service (or the network) said no
+        ├── APIStatusError            an error answer from the service, with code / status / request id
+        │   ├── AuthenticationError   401 InvalidApiKey
+        │   ├── PermissionDeniedError 403 AccessDenied*, 400 Arrearage (overdue account)
+        │   ├── NotFoundError         404 model_not_found; native 400 "Model not exist."
+        │   ├── BadRequestError       400 InvalidParameter and friends
+        │   │   ├── ContextLengthError      input longer than the model accepts
+        │   │   └── ContentInspectionError  DataInspectionFailed (input or output moderation)
+        │   ├── RateLimitError        429 Throttling* (retryable)
+        │   └── ServerError           5xx InternalError*, ServiceUnavailable (retryable)
+        ├── APITimeoutError           the request timed out (retryable before the first byte)
+        ├── APIConnectionError        could not connect, or the connection dropped (retryable before the first byte)
+        └── ResponseParseError        the service answered something we cannot read
+
+Every :class:`APIError` carries ``code``, ``message``, ``status`` and ``request_id``; ``str(error)`` shows them.
+Messages never contain the API key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class QwenError(Exception):
+    """Base class of every error raised by qwen-integrations."""
+
+
+class ConfigurationError(QwenError):
+    """Local configuration is incomplete or wrong (e.g. no API key)."""
+
+
+class InvalidRequestError(QwenError, ValueError):
+    """The request is invalid; detected locally before anything is sent."""
+
+
+class UnsupportedFeatureError(InvalidRequestError):
+    """The chosen model or protocol does not support a requested option."""
+
+
+class APIError(QwenError):
+    """An error talking to the service."""
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        model: str | None = None,
+        body: Any = None,
+    ) -> None:
+        self.message = message
+        self.code = code
+        self.status = status
+        self.request_id = request_id
+        self.model = model
+        self.body = body
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        details = [f"{name}={value}" for name, value in (
+            ("status", self.status), ("code", self.code), ("request_id", self.request_id), ("model", self.model)
+        ) if value is not None]
+        return f"{self.message} ({', '.join(details)})" if details else self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_api_error, (type(self), self.message, self.code, self.status, self.request_id, self.model))
+
+
+def _rebuild_api_error(
+    cls: type[APIError], message: str, code: str | None, status: int | None, request_id: str | None, model: str | None
+) -> APIError:
+    return cls(message, code=code, status=status, request_id=request_id, model=model)
+
+
+class APIStatusError(APIError):
+    """The service answered with an error."""
+
+
+class AuthenticationError(APIStatusError):
+    """The API key is missing, wrong, or belongs to another region or workspace."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """The account may not use this model or feature (also overdue accounts: ``Arrearage``)."""
+
+
+class NotFoundError(APIStatusError):
+    """The model (or workspace) does not exist or is not available to this key."""
+
+
+class BadRequestError(APIStatusError):
+    """The service rejected the request's parameters."""
+
+
+class ContextLengthError(BadRequestError):
+    """The input is longer than the model accepts."""
+
+
+class ContentInspectionError(BadRequestError):
+    """Input or output failed the service's content inspection."""
+
+
+class RateLimitError(APIStatusError):
+    """Requests or tokens are throttled; retried automatically."""
+
+    retryable = True
+
+
+class ServerError(APIStatusError):
+    """The service failed internally; retried automatically."""
+
+    retryable = True
+
+
+class APITimeoutError(APIError):
+    """The request timed out."""
+
+    retryable = True
+
+
+class APIConnectionError(APIError):
+    """The connection could not be made, or broke."""
+
+    retryable = True
+
+
+class ResponseParseError(APIError):
+    """The service's answer could not be parsed."""
+
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ContentInspectionError",
+    "ContextLengthError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QwenError",
+    "RateLimitError",
+    "ResponseParseError",
+    "ServerError",
+    "UnsupportedFeatureError",
+]

@@ -1,0 +1,1 @@
+"""Wire protocols: the native DashScope API and the OpenAI-compatible endpoint."""

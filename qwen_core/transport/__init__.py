@@ -1,0 +1,1 @@
+"""Sync (httpx) and async (aiohttp) transports: the only code in qwen_core that does network I/O."""
