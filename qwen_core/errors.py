@@ -49,6 +49,8 @@ class APIError(QwenError):
     """An error talking to the service."""
 
     retryable: bool = False
+    #: Seconds the service asked us to wait (``Retry-After``), when it said so.
+    retry_after: float | None = None
 
     def __init__(
         self,

@@ -1,0 +1,191 @@
+"""`QwenClient`: the framework-free entry point that adapters build on.
+
+It validates a neutral request against the service's rules and the model catalogue, builds the wire request
+with the chosen protocol, sends it through the transport and parses the answer. The sync and async methods
+share every step except the I/O.
+
+Example:
+    >>> from qwen_core.client import QwenClient
+    >>> from qwen_core.emulator import Emulator
+    >>> from qwen_core.types import ChatRequest, Message
+    >>> with Emulator() as emu:
+    ...     client = QwenClient(api_key="sk-test", base_url=emu.base_url)
+    ...     result = client.chat(ChatRequest(model="qwen-plus", messages=[Message("user", "Hello")]))
+    ...     client.close()
+    >>> bool(result.text)
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import aclosing, closing
+from dataclasses import replace
+from typing import Any
+
+from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelCatalogue, ModelInfo
+from qwen_core.errors import ConfigurationError
+from qwen_core.protocols.base import WireProtocol, WireRequest
+from qwen_core.rules import requires_stream, validate_chat_request
+from qwen_core.settings import QwenSettings
+from qwen_core.streaming import StreamAccumulator
+from qwen_core.transport._common import StreamParser
+from qwen_core.transport.aio import AsyncTransport
+from qwen_core.transport.sync import SyncTransport
+from qwen_core.types import (
+    Api,
+    ChatDelta,
+    ChatRequest,
+    ChatResult,
+    EmbeddingRequest,
+    EmbeddingResult,
+    RerankRequest,
+    RerankResult,
+)
+
+
+def protocol_for(api: Api) -> WireProtocol:
+    """The wire protocol object for ``api`` (``"compatible"`` or ``"dashscope"``)."""
+    if api == "compatible":
+        from qwen_core.protocols.compatible import CompatibleProtocol
+
+        return CompatibleProtocol()
+    if api == "dashscope":
+        from qwen_core.protocols.native import NativeProtocol
+
+        return NativeProtocol()
+    raise ConfigurationError(f"unknown api {api!r}; use 'compatible' (OpenAI-compatible endpoint) or 'dashscope'")
+
+
+class QwenClient:
+    """A client for Qwen chat, embedding and rerank calls over either wire protocol.
+
+    Args:
+        settings: resolved settings; when omitted they are resolved from ``settings_kwargs`` and the environment
+            (see :meth:`QwenSettings.resolve`: ``api_key``, ``region``, ``base_url``, ``workspace``, ``timeout``,
+            ``max_retries``, ``extra_headers``).
+        api: ``"compatible"`` (the OpenAI-compatible endpoint, default) or ``"dashscope"`` (the native API).
+        catalogue: the model catalogue to consult (defaults to the built-in one).
+    """
+
+    def __init__(
+        self,
+        settings: QwenSettings | None = None,
+        *,
+        api: Api = "compatible",
+        catalogue: ModelCatalogue | None = None,
+        **settings_kwargs: Any,
+    ) -> None:
+        self.settings = settings if settings is not None else QwenSettings.resolve(**settings_kwargs)
+        self.api: Api = api
+        self.protocol = protocol_for(api)
+        self.catalogue = catalogue or DEFAULT_CATALOGUE
+        self._sync = SyncTransport(self.settings)
+        self._async = AsyncTransport(self.settings)
+
+    def __repr__(self) -> str:
+        return f"QwenClient(api={self.api!r}, root_url={self.settings.root_url!r})"
+
+    # -- preparation (pure, shared) ---------------------------------------------------------------
+
+    def model_info(self, model: str, overrides: Mapping[str, Any] | None = None) -> ModelInfo:
+        """Catalogue facts for ``model``, with optional field overrides."""
+        return self.catalogue.chat_model(model, **(overrides or {}))
+
+    def prepare_chat(self, request: ChatRequest, info: ModelInfo | None = None, *, stream: bool) -> WireRequest:
+        """Validate ``request`` and build its wire request (raises before any I/O on bad input)."""
+        model_info = info or self.model_info(request.model)
+        validate_chat_request(request, model_info, self.api)
+        return self.protocol.build_chat(request, self.settings, model_info, stream=stream)
+
+    def _must_stream(self, request: ChatRequest, info: ModelInfo | None) -> bool:
+        return requires_stream(request, info or self.model_info(request.model))
+
+    def _with_model(self, result: ChatResult, request: ChatRequest) -> ChatResult:
+        return result if result.model else replace(result, model=request.model)
+
+    # -- chat -------------------------------------------------------------------------------------
+
+    def chat(self, request: ChatRequest, info: ModelInfo | None = None) -> ChatResult:
+        """One complete answer. Thinking requests (which the service only serves streamed) stream internally."""
+        if self._must_stream(request, info):
+            accumulator = StreamAccumulator()
+            for delta in self.stream(request, info):
+                accumulator.add(delta)
+            return self._with_model(accumulator.result(), request)
+        wire = self.prepare_chat(request, info, stream=False)
+        body = self._sync.send(wire, self.protocol.parse_error)
+        return self._with_model(self.protocol.parse_chat(body), request)
+
+    def stream(self, request: ChatRequest, info: ModelInfo | None = None) -> Iterator[ChatDelta]:
+        """Yield deltas as the service produces them; the connection is released if iteration stops early."""
+        wire = self.prepare_chat(request, info, stream=True)
+        parser = StreamParser(self.protocol.parse_stream_event)
+        with closing(self._sync.stream(wire, self.protocol.parse_error)) as chunks:
+            for chunk in chunks:
+                yield from parser.feed(chunk)
+        yield from parser.flush()
+
+    async def achat(self, request: ChatRequest, info: ModelInfo | None = None) -> ChatResult:
+        """Async :meth:`chat` (native asyncio)."""
+        if self._must_stream(request, info):
+            accumulator = StreamAccumulator()
+            async for delta in self.astream(request, info):
+                accumulator.add(delta)
+            return self._with_model(accumulator.result(), request)
+        wire = self.prepare_chat(request, info, stream=False)
+        body = await self._async.send(wire, self.protocol.parse_error)
+        return self._with_model(self.protocol.parse_chat(body), request)
+
+    async def astream(self, request: ChatRequest, info: ModelInfo | None = None) -> AsyncIterator[ChatDelta]:
+        """Async :meth:`stream` (native asyncio); cancelling or closing early releases the connection."""
+        wire = self.prepare_chat(request, info, stream=True)
+        parser = StreamParser(self.protocol.parse_stream_event)
+        async with aclosing(self._async.stream(wire, self.protocol.parse_error)) as chunks:
+            async for chunk in chunks:
+                for delta in parser.feed(chunk):
+                    yield delta
+        for delta in parser.flush():
+            yield delta
+
+    # -- embeddings and rerank --------------------------------------------------------------------
+
+    def embed(self, request: EmbeddingRequest) -> EmbeddingResult:
+        """Embed one batch (at most the model's batch size) in one request."""
+        body = self._sync.send(self.protocol.build_embedding(request, self.settings), self.protocol.parse_error)
+        return self.protocol.parse_embedding(body)
+
+    async def aembed(self, request: EmbeddingRequest) -> EmbeddingResult:
+        wire = self.protocol.build_embedding(request, self.settings)
+        return self.protocol.parse_embedding(await self._async.send(wire, self.protocol.parse_error))
+
+    def rerank(self, request: RerankRequest) -> RerankResult:
+        body = self._sync.send(self.protocol.build_rerank(request, self.settings), self.protocol.parse_error)
+        return self.protocol.parse_rerank(body)
+
+    async def arerank(self, request: RerankRequest) -> RerankResult:
+        wire = self.protocol.build_rerank(request, self.settings)
+        return self.protocol.parse_rerank(await self._async.send(wire, self.protocol.parse_error))
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the sync connection pool."""
+        self._sync.close()
+
+    async def aclose(self) -> None:
+        """Close the sync pool and this event loop's async pool."""
+        self._sync.close()
+        await self._async.aclose()
+
+    def __enter__(self) -> QwenClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> QwenClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -1,0 +1,65 @@
+"""The one retry policy: which failures are retried, and how long to wait. Pure; the transports run the loop.
+
+Retried: rate limiting (429), server errors (5xx), timeouts and connection failures, but only before the
+first byte of a successful response was handed to the caller. Waits grow exponentially with jitter and
+honour the service's ``Retry-After`` (capped by ``max_delay``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from time import time
+
+from qwen_core.errors import APIError
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: ``base_delay * 2**attempt`` (± ``jitter``), at most ``max_delay``."""
+
+    max_retries: int = 2
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    jitter: float = 0.25
+
+    def should_retry(self, error: BaseException, attempt: int) -> bool:
+        """Whether ``error`` on try number ``attempt`` (0-based) is retried."""
+        return attempt < self.max_retries and isinstance(error, APIError) and error.retryable
+
+    def delay(self, attempt: int, retry_after: float | None = None, *, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number ``attempt + 1``."""
+        if retry_after is not None and retry_after >= 0:
+            return min(retry_after, self.max_delay)
+        backoff = min(self.base_delay * (2**attempt), self.max_delay)
+        uniform = rng.uniform if rng is not None else random.uniform
+        spread = uniform(-self.jitter, self.jitter)
+        return max(0.0, backoff * (1.0 + spread))
+
+
+def retry_after_of(error: BaseException) -> float | None:
+    """The ``Retry-After`` the service sent with ``error``, in seconds, if any."""
+    return error.retry_after if isinstance(error, APIError) else None
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date); keys lower-case."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
+    except (TypeError, ValueError):
+        return None
