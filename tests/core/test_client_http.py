@@ -1,0 +1,271 @@
+"""QwenClient end to end through real HTTP against the emulator: both protocols, sync and async, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from qwen_core.client import QwenClient
+from qwen_core.emulator import Emulator
+from qwen_core.emulator.script import (
+    Disconnect,
+    DropConnection,
+    HTTPFault,
+    MalformedJSON,
+    MalformedSSE,
+    ScriptedReply,
+    ScriptedToolCall,
+    SlowFirstByte,
+    StreamError,
+)
+from qwen_core.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    ContentInspectionError,
+    InvalidRequestError,
+    RateLimitError,
+    ResponseParseError,
+    ServerError,
+)
+from qwen_core.streaming import StreamAccumulator
+from qwen_core.types import Api, ChatRequest, Message, ToolSpec
+
+APIS: list[Api] = ["compatible", "dashscope"]
+KEY = "sk-emulator-secret-123"
+WEATHER = ToolSpec(
+    "get_weather", "Get the weather of a city",
+    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
+
+
+def ask(text: str = "Hello there", **options: object) -> ChatRequest:
+    return ChatRequest(model="qwen-plus", messages=[Message("user", text)], **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with Emulator() as server:
+        yield server
+
+
+@pytest.fixture
+def fresh(emu: Emulator) -> Emulator:
+    emu.reset()
+    return emu
+
+
+@pytest.fixture(params=APIS)
+def client(request: pytest.FixtureRequest, fresh: Emulator) -> Iterator[QwenClient]:
+    with QwenClient(api=request.param, api_key=KEY, base_url=fresh.base_url, max_retries=2) as c:
+        c._sync._policy = type(c._sync._policy)(max_retries=2, base_delay=0.01, max_delay=0.05)
+        c._async._policy = c._sync._policy
+        yield c
+
+
+def test_chat_stream_and_async_agree(client: QwenClient, fresh: Emulator) -> None:
+    reply = ScriptedReply(text="The quick brown fox jumps.", chunk_size=4)
+    fresh.enqueue(reply, reply, reply, reply)
+    invoked = client.chat(ask())
+    acc = StreamAccumulator()
+    deltas = list(client.stream(ask()))
+    for delta in deltas:
+        acc.add(delta)
+    streamed = acc.result()
+
+    async def run() -> tuple[str, str]:
+        try:
+            a = await client.achat(ask())
+            acc2 = StreamAccumulator()
+            async for delta in client.astream(ask()):
+                acc2.add(delta)
+            return a.text, acc2.result().text
+        finally:
+            await client.aclose()
+
+    achat_text, astream_text = asyncio.run(run())
+    assert invoked.text == streamed.text == achat_text == astream_text == "The quick brown fox jumps."
+    assert sum(1 for d in deltas if d.text) >= 5
+    assert streamed.usage is not None and streamed.usage.output_tokens > 0
+    assert invoked.model == "qwen-plus" and invoked.request_id
+    assert streamed.finish_reason == "stop"
+
+
+def test_parallel_tool_calls_stream_merge(client: QwenClient, fresh: Emulator) -> None:
+    calls = [ScriptedToolCall("get_weather", {"city": "Hangzhou"}), ScriptedToolCall("get_weather", {"city": "Shanghai"})]
+    fresh.enqueue(ScriptedReply(tool_calls=calls))
+    acc = StreamAccumulator()
+    for delta in client.stream(ask("weather?", tools=[WEATHER], parallel_tool_calls=True)):
+        acc.add(delta)
+    result = acc.result()
+    assert [c.name for c in result.tool_calls] == ["get_weather", "get_weather"]
+    assert [c.arguments.replace(" ", "") for c in result.tool_calls] == ['{"city":"Hangzhou"}', '{"city":"Shanghai"}']
+    assert all(c.id for c in result.tool_calls) and result.tool_calls[0].id != result.tool_calls[1].id
+    assert result.finish_reason == "tool_calls"
+
+
+def test_thinking_invoke_streams_under_the_hood(client: QwenClient, fresh: Emulator) -> None:
+    result = client.chat(ask("Why is the sky blue?", enable_thinking=True))
+    assert result.reasoning and result.text
+    assert result.usage is not None and (result.usage.reasoning_tokens or 0) > 0
+    sent = fresh.requests.last
+    assert sent.headers.get("x-dashscope-sse") == "enable" or (sent.json or {}).get("stream") is True
+
+
+def test_rate_limit_retried_honouring_retry_after(client: QwenClient, fresh: Emulator) -> None:
+    fresh.enqueue(HTTPFault(429, "Throttling.RateQuota", "Requests rate limit exceeded", retry_after=0.01))
+    assert client.chat(ask()).text
+    assert len(fresh.requests) == 2
+
+
+def test_server_errors_exhaust_retries_with_details(client: QwenClient, fresh: Emulator) -> None:
+    fresh.enqueue(HTTPFault(500), HTTPFault(500), HTTPFault(500))
+    with pytest.raises(ServerError) as info:
+        client.chat(ask())
+    assert info.value.status == 500 and info.value.code and info.value.request_id
+    assert len(fresh.requests) == 3
+
+
+def test_auth_error_not_retried_and_key_not_leaked(fresh: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    for api in APIS:
+        with QwenClient(api=api, api_key=KEY, base_url=fresh.base_url) as c:
+            fresh.enqueue(HTTPFault(401, "InvalidApiKey", "Invalid API-key provided."))
+            with pytest.raises(AuthenticationError) as info:
+                c.chat(ask())
+            assert KEY not in str(info.value) and KEY not in repr(info.value) and KEY not in repr(c)
+    assert len(fresh.requests) == 2
+    assert KEY not in caplog.text
+
+
+def test_dropped_connection_before_headers_is_retried(client: QwenClient, fresh: Emulator) -> None:
+    fresh.enqueue(DropConnection())
+    assert client.chat(ask()).text
+    fresh.enqueue(DropConnection())
+    assert "".join(d.text for d in client.stream(ask()))
+
+
+def test_disconnect_mid_stream_is_a_typed_error_never_retried(client: QwenClient, fresh: Emulator) -> None:
+    fresh.enqueue(Disconnect(after_events=2))
+    seen = []
+    with pytest.raises(APIConnectionError):
+        for delta in client.stream(ask("tell me a long story please")):
+            seen.append(delta)
+    assert seen and len(fresh.requests) == 1
+
+
+def test_in_stream_error_event_keeps_code(client: QwenClient, fresh: Emulator) -> None:
+    fresh.enqueue(StreamError(after_events=1))
+    with pytest.raises(ContentInspectionError) as info:
+        list(client.stream(ask("tell me a long story please")))
+    assert info.value.code and "datainspection" in info.value.code.lower().replace("_", "")
+    assert len(fresh.requests) == 1
+
+
+def test_slow_first_byte_times_out(fresh: Emulator) -> None:
+    for api in APIS:
+        with QwenClient(api=api, api_key=KEY, base_url=fresh.base_url, timeout=0.2, max_retries=0) as c:
+            fresh.enqueue(SlowFirstByte(delay=1.0))
+            with pytest.raises(APITimeoutError):
+                c.chat(ask())
+
+
+def test_malformed_bodies_are_parse_errors(client: QwenClient, fresh: Emulator) -> None:
+    fresh.enqueue(MalformedJSON())
+    with pytest.raises(ResponseParseError):
+        client.chat(ask())
+    fresh.enqueue(MalformedSSE(after_events=1))
+    with pytest.raises(ResponseParseError):
+        list(client.stream(ask()))
+
+
+def test_bad_input_fails_before_any_request(client: QwenClient, fresh: Emulator) -> None:
+    with pytest.raises(InvalidRequestError):
+        client.chat(ChatRequest(model="qwen-plus", messages=[]))
+    with pytest.raises(InvalidRequestError):
+        list(client.stream(ChatRequest(model="qwen-plus", messages=[])))
+    assert len(fresh.requests) == 0
+
+
+def test_sequential_calls_reuse_one_connection(client: QwenClient, fresh: Emulator) -> None:
+    before = fresh.connections_opened
+    for _ in range(10):
+        client.chat(ask())
+        list(client.stream(ask()))
+
+    async def run() -> None:
+        try:
+            for _ in range(10):
+                await client.achat(ask())
+                async for _delta in client.astream(ask()):
+                    pass
+        finally:
+            await client.aclose()
+
+    asyncio.run(run())
+    assert fresh.connections_opened - before == 2  # one for the sync pool, one for the async pool
+
+
+def test_abandoned_streams_release_their_connections(client: QwenClient, fresh: Emulator) -> None:
+    # More early-abandoned streams than the pool holds: a leaked connection would exhaust the pool and hang.
+    for _ in range(110):
+        for _delta in client.stream(ask("a long answer please, with many words in it")):
+            break
+    assert client.chat(ask()).text
+
+    async def run() -> None:
+        try:
+            for _ in range(110):
+                async for _delta in client.astream(ask("a long answer please, with many words in it")):
+                    break
+            assert (await client.achat(ask())).text
+        finally:
+            await client.aclose()
+
+    asyncio.run(asyncio.wait_for(run(), timeout=60))
+
+
+def test_cancelled_async_stream_releases_connection(client: QwenClient, fresh: Emulator) -> None:
+    async def consume() -> None:
+        async for _delta in client.astream(ask("a long answer please")):
+            await asyncio.sleep(10)
+
+    async def run() -> None:
+        try:
+            for _ in range(3):
+                task = asyncio.create_task(consume())
+                await asyncio.sleep(0.05)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            assert (await client.achat(ask())).text
+        finally:
+            await client.aclose()
+
+    asyncio.run(run())
+
+
+def test_async_faults(client: QwenClient, fresh: Emulator) -> None:
+    async def run() -> None:
+        try:
+            fresh.enqueue(HTTPFault(429, "Throttling", "slow down", retry_after=0.01))
+            assert (await client.achat(ask())).text
+            fresh.enqueue(HTTPFault(401, "InvalidApiKey", "Invalid API-key provided."))
+            with pytest.raises(AuthenticationError):
+                await client.achat(ask())
+            fresh.enqueue(DropConnection())
+            assert (await client.achat(ask())).text
+            fresh.enqueue(Disconnect(after_events=2))
+            with pytest.raises(APIConnectionError):
+                async for _delta in client.astream(ask("tell me a long story please")):
+                    pass
+            fresh.enqueue(HTTPFault(429), HTTPFault(429), HTTPFault(429))
+            with pytest.raises(RateLimitError):
+                await client.achat(ask())
+        finally:
+            await client.aclose()
+
+    asyncio.run(run())
