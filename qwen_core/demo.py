@@ -24,11 +24,11 @@ WEATHER_TOOL = ToolSpec(
 
 
 @contextlib.contextmanager
-def _target() -> Iterator[dict[str, str]]:
+def _target() -> Iterator[dict[str, str | None]]:
     """Connection settings for the real service, or for an emulator started for the demo."""
     if os.environ.get(API_KEY_ENV):
         print(f"Using the real DashScope service ({API_KEY_ENV} is set).")
-        yield {}
+        yield {"api_key": None, "base_url": None}
         return
     from qwen_core.emulator import Emulator
 
@@ -37,9 +37,9 @@ def _target() -> Iterator[dict[str, str]]:
         yield {"api_key": "sk-emulator", "base_url": emu.base_url}
 
 
-def _tour(api: Api, connection: dict[str, str]) -> None:
+def _tour(api: Api, connection: dict[str, str | None]) -> None:
     print(f"\n== api={api!r}")
-    with QwenClient(api=api, **connection) as client:
+    with QwenClient(api=api, api_key=connection["api_key"], base_url=connection["base_url"]) as client:
         hello = [Message("user", "In one sentence: what is Qwen?")]
         result = client.chat(ChatRequest(model="qwen-plus", messages=hello))
         print(f"invoke   : {result.text!r} (usage: {result.usage.total_tokens if result.usage else '?'} tokens)")

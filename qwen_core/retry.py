@@ -15,6 +15,8 @@ from time import time
 
 from qwen_core.errors import APIError
 
+_RNG = random.Random()
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -33,9 +35,8 @@ class RetryPolicy:
         """Seconds to wait before retry number ``attempt + 1``."""
         if retry_after is not None and retry_after >= 0:
             return min(retry_after, self.max_delay)
-        backoff = min(self.base_delay * (2**attempt), self.max_delay)
-        uniform = rng.uniform if rng is not None else random.uniform
-        spread = uniform(-self.jitter, self.jitter)
+        backoff = min(self.base_delay * (2.0**attempt), self.max_delay)
+        spread: float = (rng or _RNG).uniform(-self.jitter, self.jitter)
         return max(0.0, backoff * (1.0 + spread))
 
 

@@ -81,14 +81,26 @@ def decode(ids: Sequence[int]) -> str:
     return get_encoding().decode(list(ids))
 
 
+def token_bytes(token_id: int) -> bytes:
+    """The raw bytes of one token."""
+    raw: bytes = get_encoding().decode_single_token_bytes(token_id)
+    return raw
+
+
+def token_strings(ids: Sequence[int]) -> list[str]:
+    """The surface form of each token (bytes decoded with replacement), as the ``/tokenizer`` endpoint lists them."""
+    return [token_bytes(i).decode("utf-8", errors="replace") for i in ids]
+
+
 def tokens(text: str) -> list[str]:
-    """The token strings of ``text`` (as the service's ``/tokenizer`` endpoint lists them)."""
-    encoding = get_encoding()
-    return [encoding.decode_single_token_bytes(i).decode("utf-8", errors="replace") for i in encode(text)]
+    """The token strings of ``text``."""
+    return token_strings(encode(text))
 
 
+@functools.lru_cache(maxsize=4096)
 def count_tokens(text: str) -> int:
-    return len(encode(text))
+    """Number of Qwen tokens in ``text`` (memoised: chat histories repeat the same messages every turn)."""
+    return len(encode(text)) if text else 0
 
 
 def count_message_tokens(texts: Iterable[str]) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -71,7 +71,7 @@ class AsyncTransport:
                 await asyncio.sleep(self._policy.delay(attempt, error.retry_after))
                 attempt += 1
 
-    async def stream(self, wire: WireRequest, parse_error: ErrorParser) -> AsyncIterator[bytes]:
+    async def stream(self, wire: WireRequest, parse_error: ErrorParser) -> AsyncGenerator[bytes, None]:
         """POST ``wire`` and yield body bytes of a 2xx streamed answer as they arrive.
 
         Retries happen only while opening; the connection is released when iteration ends, fails, is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 from qwen_core.errors import APIConnectionError, APIError, APITimeoutError
@@ -47,7 +47,7 @@ class SyncTransport:
                 time.sleep(self._policy.delay(attempt, error.retry_after))
                 attempt += 1
 
-    def stream(self, wire: WireRequest, parse_error: ErrorParser) -> Iterator[bytes]:
+    def stream(self, wire: WireRequest, parse_error: ErrorParser) -> Generator[bytes, None, None]:
         """POST ``wire`` and yield the raw body bytes of a 2xx streamed answer as they arrive.
 
         Retries happen only while opening the stream; once bytes were yielded nothing is retried. The

@@ -101,9 +101,11 @@ def test_replayed_capture_parses_like_the_pure_parser(case: str, emu: Emulator) 
 def test_replayed_error_captures(case: str, error: type[APIStatusError], emu: Emulator) -> None:
     raw = response_of(case)
     emu.enqueue(raw)
-    with QwenClient(api="dashscope", api_key="sk-replay", base_url=emu.base_url, max_retries=0) as client:
-        with pytest.raises(error) as info:
-            client.chat(request_for(case))
+    with (
+        QwenClient(api="dashscope", api_key="sk-replay", base_url=emu.base_url, max_retries=0) as client,
+        pytest.raises(error) as info,
+    ):
+        client.chat(request_for(case))
     assert info.value.status == raw.status
     assert info.value.request_id and info.value.request_id in raw.body.decode("utf-8-sig")
     assert info.value.code in raw.body.decode("utf-8-sig")

@@ -95,7 +95,7 @@ def test_chat_stream_and_async_agree(client: QwenClient, fresh: Emulator) -> Non
 
 
 def test_parallel_tool_calls_stream_merge(client: QwenClient, fresh: Emulator) -> None:
-    calls = [ScriptedToolCall("get_weather", {"city": "Hangzhou"}), ScriptedToolCall("get_weather", {"city": "Shanghai"})]
+    calls = [ScriptedToolCall("get_weather", {"city": city}) for city in ("Hangzhou", "Shanghai")]
     fresh.enqueue(ScriptedReply(tool_calls=calls))
     acc = StreamAccumulator()
     for delta in client.stream(ask("weather?", tools=[WEATHER], parallel_tool_calls=True)):

@@ -64,7 +64,9 @@ def test_base_url_forms_derive_both_protocol_bases(url: str) -> None:
 def test_workspace_domain_and_env_base_url() -> None:
     ws = "https://llm-abc.ap-southeast-1.maas.aliyuncs.com/api/v1"
     assert service_root(ws) == "https://llm-abc.ap-southeast-1.maas.aliyuncs.com"
-    env = {"DASHSCOPE_API_KEY": "sk-e", "DASHSCOPE_BASE_URL": "http://127.0.0.1:9/api/v1", "DASHSCOPE_WORKSPACE_ID": "w1"}
+    env = {
+        "DASHSCOPE_API_KEY": "sk-e", "DASHSCOPE_BASE_URL": "http://127.0.0.1:9/api/v1", "DASHSCOPE_WORKSPACE_ID": "w1"
+    }
     settings = QwenSettings.resolve(env=env)
     assert settings.root_url == "http://127.0.0.1:9"
     assert settings.workspace == "w1"

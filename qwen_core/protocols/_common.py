@@ -1,0 +1,249 @@
+"""Small pure helpers shared by both wire protocols: JSON bodies, tools, finish reasons, tool-call ids."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+from qwen_core.errors import ResponseParseError
+from qwen_core.settings import QwenSettings
+from qwen_core.types import (
+    ChatRequest,
+    Content,
+    Message,
+    NamedToolChoice,
+    RerankHit,
+    ResponseFormat,
+    TextPart,
+    ToolCall,
+    ToolSpec,
+)
+
+_BOM: Final = "\ufeff"
+#: Values the services use for "not finished yet" (native streams send the *string* "null", Q1).
+_UNFINISHED: Final = frozenset({"", "null"})
+_MAX_RAW_ERROR_CHARS: Final = 500
+
+
+def dumps_body(payload: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON bytes (non-ASCII kept as is: smaller bodies, readable captures)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def loads_body(body: bytes | str) -> Any:
+    """Decode a JSON response body; tolerate a UTF-8 BOM (some real captures start with one).
+
+    Raises:
+        ResponseParseError: the body is not JSON.
+    """
+    text = body.decode("utf-8", errors="replace") if isinstance(body, (bytes, bytearray)) else body
+    if text.startswith(_BOM):
+        text = text[1:]
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ResponseParseError(f"the service answered with a body that is not JSON: {truncate(text)!r}") from None
+
+
+def loads_event_data(data: str) -> Any:
+    """Decode one SSE ``data`` payload (hot path: one call per streamed token)."""
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise ResponseParseError(f"stream event data is not JSON: {truncate(data)!r}") from None
+
+
+def truncate(text: str, limit: int = _MAX_RAW_ERROR_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def finish_reason(value: Any) -> str | None:
+    """Normalise a wire finish_reason: ``None``, ``""`` and the string ``"null"`` mean not finished (Q1)."""
+    if value is None or value in _UNFINISHED:
+        return None
+    return str(value)
+
+
+def is_finished(value: str | None) -> bool:
+    """Whether ``value`` is a real finish reason (``None``, ``""`` and ``"null"`` are not, Q1)."""
+    return value is not None and value not in _UNFINISHED
+
+
+def synthesize_tool_call_id(request_id: str | None, index: int, choice_index: int = 0) -> str:
+    """A deterministic id for a tool call the service sent with an empty id (Q8)."""
+    prefix = request_id.replace("-", "")[:12] if request_id else "0"
+    if choice_index:
+        return f"call_{prefix}_{choice_index}_{index}"
+    return f"call_{prefix}_{index}"
+
+
+def text_of(content: Content) -> str:
+    """The text of a message's content (text parts joined by newlines; media parts ignored)."""
+    if isinstance(content, str):
+        return content
+    return "\n".join(part.text for part in content if isinstance(part, TextPart))
+
+
+def has_media(messages: Iterable[Message]) -> bool:
+    """Whether any message carries an image, video or audio part."""
+    for message in messages:
+        content = message.content
+        if not isinstance(content, str) and any(not isinstance(part, TextPart) for part in content):
+            return True
+    return False
+
+
+def tool_names_by_id(messages: Sequence[Message]) -> dict[str, str]:
+    """Tool call id -> function name, from the assistant messages' tool calls."""
+    return {call.id: call.name for message in messages for call in message.tool_calls}
+
+
+def wire_tool_calls(calls: Sequence[ToolCall], *, with_index: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for position, call in enumerate(calls):
+        item: dict[str, Any] = {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments},
+        }
+        if with_index:
+            item["index"] = position
+        out.append(item)
+    return out
+
+
+def wire_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for tool in tools:
+        function: dict[str, Any] = {"name": tool.name, "description": tool.description, "parameters": tool.parameters}
+        if tool.strict is not None:
+            function["strict"] = tool.strict
+        out.append({"type": "function", "function": function})
+    return out
+
+
+def wire_tool_choice(choice: str | NamedToolChoice) -> str | dict[str, Any]:
+    if isinstance(choice, NamedToolChoice):
+        return {"type": "function", "function": {"name": choice.name}}
+    return choice
+
+
+def wire_response_format(fmt: ResponseFormat) -> dict[str, Any]:
+    if fmt.type != "json_schema":
+        return {"type": fmt.type}
+    schema: dict[str, Any] = {"name": fmt.name, "schema": fmt.schema}
+    if fmt.strict is not None:
+        schema["strict"] = fmt.strict
+    if fmt.description:
+        schema["description"] = fmt.description
+    return {"type": "json_schema", "json_schema": schema}
+
+
+#: Options both protocols send under the same name, only when set.
+_SHARED_OPTIONS: Final = (
+    "temperature", "top_p", "top_k", "max_tokens", "seed", "repetition_penalty", "presence_penalty", "n",
+    "logprobs", "top_logprobs", "enable_thinking", "thinking_budget", "enable_search", "parallel_tool_calls",
+)
+
+
+def put_options(request: ChatRequest, out: dict[str, Any]) -> None:
+    """Add every set option to ``out`` (native ``parameters`` or the compatible top level)."""
+    for name in _SHARED_OPTIONS:
+        value = getattr(request, name)
+        if value is not None:
+            out[name] = value
+    if request.stop is not None:
+        out["stop"] = [request.stop] if isinstance(request.stop, str) else list(request.stop)
+    if request.search_options is not None:
+        out["search_options"] = dict(request.search_options)
+    if request.tools:
+        out["tools"] = wire_tools(request.tools)
+        if request.tool_choice is not None:
+            out["tool_choice"] = wire_tool_choice(request.tool_choice)
+    if request.response_format is not None:
+        out["response_format"] = wire_response_format(request.response_format)
+    if request.extra:
+        out.update(request.extra)
+
+
+def int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """Case-insensitive header lookup (``name`` lower-case)."""
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is not None:
+        return value
+    for key, item in headers.items():
+        if key.lower() == name:
+            return item
+    return None
+
+
+def base_headers(settings: QwenSettings, *, stream: bool, native: bool) -> dict[str, str]:
+    """Auth, content type, stream switch (native: header only, Q2), workspace and the user's extra headers."""
+    headers = {
+        "Authorization": f"Bearer {settings.api_key.get_secret_value()}",
+        "Content-Type": "application/json",
+        "Accept": "text/event-stream" if stream else "application/json",
+    }
+    if stream and native:
+        headers["X-DashScope-SSE"] = "enable"  # the only switch the native API honours; no body field (Q2)
+    if settings.workspace:
+        headers["X-DashScope-WorkSpace"] = settings.workspace
+    headers.update(settings.extra_headers)
+    return headers
+
+
+def tool_arguments(value: Any) -> str:
+    """Raw JSON arguments; an object (seen from some gateways) is re-encoded, a missing value is ``""``."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def logprobs_content(value: Any) -> list[Any] | None:
+    """``choices[i].logprobs.content`` (beside ``message``, not inside it)."""
+    if isinstance(value, Mapping):
+        content = value.get("content")
+        return content if isinstance(content, list) else None
+    return None
+
+
+def rerank_hits(results: Any) -> tuple[RerankHit, ...]:
+    """Rerank results of either protocol, sorted by descending relevance score."""
+    if not isinstance(results, list):
+        raise ResponseParseError("rerank response has no 'results' list")
+    hits = []
+    for item in results:
+        document = item.get("document")
+        if isinstance(document, Mapping):
+            document = document.get("text")
+        hits.append(
+            RerankHit(
+                index=int(item["index"]),
+                relevance_score=float(item["relevance_score"]),
+                document=document if isinstance(document, str) else None,
+            )
+        )
+    hits.sort(key=lambda hit: hit.relevance_score, reverse=True)
+    return tuple(hits)
+
+
+def usage_total(usage: Any) -> int:
+    if isinstance(usage, Mapping):
+        total = int_or_none(usage.get("total_tokens"))
+        if total is not None:
+            return total
+        return (int_or_none(usage.get("input_tokens")) or int_or_none(usage.get("prompt_tokens")) or 0)
+    return 0
+
+
+def require_mapping(payload: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(payload, Mapping):
+        raise ResponseParseError(f"{what} is not a JSON object: {truncate(repr(payload))}")
+    return payload

@@ -1,0 +1,214 @@
+"""Service rules checked locally, before anything is sent.
+
+Each check raises :class:`~qwen_core.errors.InvalidRequestError` (the request itself is malformed) or
+:class:`~qwen_core.errors.UnsupportedFeatureError` (the chosen model cannot honour an option), with a message
+that says how to fix it. The rules mirror the service's own 400 answers (protocol notes §2 and §8), so users
+get the explanation without a round trip. Model facts come from the catalogue; for models the catalogue
+does not know, capability rules are skipped and the service decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final
+
+from qwen_core.catalogue import ModelInfo
+from qwen_core.errors import InvalidRequestError, UnsupportedFeatureError
+from qwen_core.protocols._common import has_media, text_of
+from qwen_core.types import ROLES, Api, ChatRequest, Message, NamedToolChoice
+
+__all__ = ["is_thinking", "requires_stream", "validate_chat_request"]
+
+_TOOL_NAME: Final = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_RESERVED_TOOL_NAMES: Final = frozenset({"search"})
+_NATIVE_SEED_MAX: Final = 2**63 - 1
+_COMPAT_SEED_MAX: Final = 2**31 - 1
+
+
+def is_thinking(request: ChatRequest, info: ModelInfo) -> bool:
+    """Whether the request runs in thinking mode (for unknown models: when ``enable_thinking=True``)."""
+    if not info.known:
+        return bool(request.enable_thinking)
+    return info.thinking_enabled(request.enable_thinking)
+
+
+def requires_stream(request: ChatRequest, info: ModelInfo) -> bool:
+    """Whether the call must be streamed: the service only allows thinking on streamed calls (Q10)."""
+    return is_thinking(request, info)
+
+
+def validate_chat_request(request: ChatRequest, info: ModelInfo, api: Api) -> None:
+    """Raise if the service would reject ``request`` for ``info``'s model on protocol ``api``.
+
+    Raises:
+        InvalidRequestError: malformed messages, tools or option values.
+        UnsupportedFeatureError: an option the model (or thinking mode) does not support.
+    """
+    _check_messages(request.messages)
+    _check_tools(request)
+    _check_capabilities(request, info)
+    thinking = is_thinking(request, info)
+    _check_thinking(request, info, thinking)
+    _check_response_format(request, info)
+    _check_partial(request.messages, thinking)
+    _check_ranges(request, info, api)
+
+
+def _check_messages(messages: Sequence[Message]) -> None:
+    if not messages:
+        raise InvalidRequestError("messages is empty: pass at least one user message")
+    call_ids: set[str] = set()
+    for position, message in enumerate(messages):
+        if message.role not in ROLES:
+            raise InvalidRequestError(
+                f"message {position} has unknown role {message.role!r}; use one of: system, user, assistant, tool"
+            )
+        for call in message.tool_calls:
+            call_ids.add(call.id)
+        if message.role == "tool" and message.tool_call_id not in call_ids:
+            raise InvalidRequestError(
+                f"tool message {position} answers tool_call_id {message.tool_call_id!r}, but no earlier assistant "
+                "message made a tool call with that id; keep the assistant message with its tool_calls in the "
+                "history, before the tool results"
+            )
+
+
+def _check_tools(request: ChatRequest) -> None:
+    seen: set[str] = set()
+    for tool in request.tools:
+        if not _TOOL_NAME.match(tool.name):
+            raise InvalidRequestError(
+                f"tool name {tool.name!r} is invalid: use 1-64 letters, digits, '_' or '-'"
+            )
+        if tool.name in _RESERVED_TOOL_NAMES:
+            raise InvalidRequestError(f"tool name {tool.name!r} is reserved by the service; rename the tool")
+        if tool.name in seen:
+            raise InvalidRequestError(f"two tools are named {tool.name!r}; tool names must be unique")
+        seen.add(tool.name)
+        if not isinstance(tool.parameters, Mapping) or tool.parameters.get("type") != "object":
+            raise InvalidRequestError(
+                f"tool {tool.name!r}: parameters must be a JSON schema object with \"type\": \"object\""
+            )
+    choice = request.tool_choice
+    forced = choice == "required" or isinstance(choice, NamedToolChoice)
+    if forced and not request.tools:
+        raise InvalidRequestError(f"tool_choice={_describe(choice)} needs tools; pass tools= or drop tool_choice")
+    if isinstance(choice, NamedToolChoice) and choice.name not in seen:
+        raise InvalidRequestError(
+            f"tool_choice names {choice.name!r}, which is not among the tools ({', '.join(sorted(seen))})"
+        )
+
+
+def _check_capabilities(request: ChatRequest, info: ModelInfo) -> None:
+    if not info.known:
+        return  # the service decides for models the catalogue does not know
+    if request.tools and not info.supports_tools:
+        raise UnsupportedFeatureError(
+            f"model {info.name!r} does not support tool calling; choose another model or drop tools="
+        )
+    if has_media(request.messages) and not info.supports_vision:
+        raise UnsupportedFeatureError(
+            f"model {info.name!r} does not accept images, video or audio; use a vision model such as "
+            "'qwen3-vl-plus' or send text only"
+        )
+    if request.n is not None and request.n > 1 and request.tools:
+        raise InvalidRequestError("n > 1 cannot be combined with tools; set n=1 or drop tools=")
+
+
+def _check_thinking(request: ChatRequest, info: ModelInfo, thinking: bool) -> None:
+    if request.enable_thinking is False and info.known and info.thinking == "thinking_only":
+        raise UnsupportedFeatureError(
+            f"model {info.name!r} always thinks; drop enable_thinking=False or choose a non-thinking model"
+        )
+    if request.enable_thinking and info.known and info.thinking == "none":
+        raise UnsupportedFeatureError(
+            f"model {info.name!r} has no thinking mode; drop enable_thinking=True or choose a hybrid model "
+            "such as 'qwen-plus'"
+        )
+    if request.thinking_budget is not None and request.thinking_budget <= 0:
+        raise InvalidRequestError("thinking_budget must be a positive number of tokens")
+    if not thinking:
+        return
+    choice = request.tool_choice
+    if choice == "required" or isinstance(choice, NamedToolChoice):
+        raise UnsupportedFeatureError(
+            f"thinking mode does not support tool_choice={_describe(choice)}; use tool_choice='auto' or "
+            "set enable_thinking=False"
+        )
+    fmt = request.response_format
+    if fmt is not None and fmt.type != "text":
+        raise UnsupportedFeatureError(
+            f"thinking mode does not support response_format {fmt.type!r}; set enable_thinking=False or use "
+            "function calling for structured output"
+        )
+
+
+def _check_response_format(request: ChatRequest, info: ModelInfo) -> None:
+    fmt = request.response_format
+    if fmt is None or fmt.type == "text":
+        return
+    if fmt.type == "json_schema":
+        if not info.supports_json_schema:
+            raise UnsupportedFeatureError(
+                f"model {info.name!r} does not support response_format json_schema; use function calling "
+                "(tools) or response_format json_object instead, or a model such as 'qwen-plus'"
+            )
+        if fmt.schema is None:
+            raise InvalidRequestError("response_format json_schema needs a schema")
+        return
+    if info.known and not info.supports_json_object:
+        raise UnsupportedFeatureError(
+            f"model {info.name!r} does not support response_format json_object; use function calling (tools)"
+        )
+    if not any("json" in text_of(message.content).lower() for message in request.messages):
+        raise InvalidRequestError(
+            "response_format json_object requires the word 'json' in the messages (a service rule); "
+            "add e.g. 'Answer in JSON.' to the system or user message"
+        )
+
+
+def _check_partial(messages: Sequence[Message], thinking: bool) -> None:
+    last = len(messages) - 1
+    for position, message in enumerate(messages):
+        if not message.partial:
+            continue
+        if position != last or message.role != "assistant":
+            raise InvalidRequestError(
+                f"message {position}: partial=True is only allowed on the last message, which must be an "
+                "assistant message holding the prefix to continue"
+            )
+        if thinking:
+            raise UnsupportedFeatureError(
+                "prefix continuation (partial=True) does not work in thinking mode; set enable_thinking=False"
+            )
+
+
+def _check_ranges(request: ChatRequest, info: ModelInfo, api: Api) -> None:
+    _require(request.temperature, lambda v: 0 <= v < 2, "temperature must be in [0, 2)")
+    _require(request.top_p, lambda v: 0 < v <= 1, "top_p must be in (0, 1]")
+    _require(request.top_logprobs, lambda v: 0 <= v <= 5, "top_logprobs must be in [0, 5]")
+    _require(request.n, lambda v: 1 <= v <= 4, "n must be in [1, 4]")
+    _require(request.max_tokens, lambda v: v >= 1, "max_tokens must be at least 1")
+    seed_max = _NATIVE_SEED_MAX if api == "dashscope" else _COMPAT_SEED_MAX
+    _require(
+        request.seed,
+        lambda v: 0 <= v <= seed_max,
+        f"seed must be in [0, {seed_max}] on the {api} API"
+        + ("" if api == "dashscope" else " (the native api='dashscope' accepts 64-bit seeds)"),
+    )
+    budget = request.thinking_budget
+    if budget is not None and info.known and info.max_thinking_tokens and budget > info.max_thinking_tokens:
+        raise InvalidRequestError(
+            f"thinking_budget {budget} exceeds the {info.max_thinking_tokens} reasoning tokens model "
+            f"{info.name!r} allows"
+        )
+
+
+def _require(value: Any, ok: Callable[[Any], bool], message: str) -> None:
+    if value is not None and not ok(value):
+        raise InvalidRequestError(f"{message}, got {value!r}")
+
+
+def _describe(choice: Any) -> str:
+    return repr(choice.name) if isinstance(choice, NamedToolChoice) else repr(choice)

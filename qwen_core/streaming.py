@@ -1,0 +1,143 @@
+"""One stream accumulator for both protocols: :class:`ChatDelta` fragments in, one :class:`ChatResult` out.
+
+Per choice index it concatenates text, reasoning and logprobs, and merges tool-call fragments **by their
+tool index**: the id and name come from the first non-empty values, arguments are concatenated in arrival
+order. A fragment never starts a new call because it carries an id (continuation fragments have ``id=""``
+on the wire, which the parsers turn into ``None``). Usage, request id and model: the latest value wins
+(native usage is cumulative per frame). Nothing is repaired or guessed; a call that never got a name is an
+error when the final result is taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from qwen_core.errors import ResponseParseError
+from qwen_core.protocols._common import is_finished, synthesize_tool_call_id
+from qwen_core.types import ChatDelta, ChatResult, Choice, ToolCall, Usage
+
+__all__ = ["StreamAccumulator", "is_finished"]
+
+
+class _ToolState:
+    __slots__ = ("arguments", "id", "name")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.name: str | None = None
+        self.arguments: list[str] = []
+
+
+class _ChoiceState:
+    __slots__ = ("finish_reason", "logprobs", "reasoning", "text", "tools")
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.tools: dict[int, _ToolState] = {}
+        self.finish_reason: str | None = None
+        self.logprobs: list[Mapping[str, Any]] | None = None
+
+
+class StreamAccumulator:
+    """Accumulates the deltas of one streamed chat call (any protocol) into a :class:`ChatResult`."""
+
+    __slots__ = ("_choices", "_model", "_request_id", "_search_info", "_usage")
+
+    def __init__(self) -> None:
+        self._choices: dict[int, _ChoiceState] = {}
+        self._usage: Usage | None = None
+        self._request_id: str | None = None
+        self._model: str | None = None
+        self._search_info: Mapping[str, Any] | None = None
+
+    def add(self, delta: ChatDelta) -> None:
+        """Merge one delta."""
+        state = self._choices.get(delta.index)
+        if state is None:
+            state = self._choices[delta.index] = _ChoiceState()
+        if delta.text:
+            state.text.append(delta.text)
+        if delta.reasoning:
+            state.reasoning.append(delta.reasoning)
+        for chunk in delta.tool_call_chunks:
+            tool = state.tools.get(chunk.index)
+            if tool is None:
+                tool = state.tools[chunk.index] = _ToolState()
+            if chunk.id and tool.id is None:
+                tool.id = chunk.id
+            if chunk.name and tool.name is None:
+                tool.name = chunk.name
+            if chunk.arguments:
+                tool.arguments.append(chunk.arguments)
+        if is_finished(delta.finish_reason):
+            state.finish_reason = delta.finish_reason
+        if delta.logprobs:
+            if state.logprobs is None:
+                state.logprobs = []
+            state.logprobs.extend(delta.logprobs)
+        self._merge_meta(delta)
+
+    def _merge_meta(self, delta: ChatDelta) -> None:
+        if delta.usage is not None:
+            self._usage = delta.usage
+        if delta.request_id:
+            self._request_id = delta.request_id
+        if delta.model:
+            self._model = delta.model
+        if delta.search_info and any(delta.search_info.values()):
+            self._search_info = delta.search_info
+
+    @property
+    def finished(self) -> bool:
+        """Whether every choice seen so far has a finish reason."""
+        return bool(self._choices) and all(state.finish_reason for state in self._choices.values())
+
+    def result(self) -> ChatResult:
+        """The final result.
+
+        Raises:
+            ResponseParseError: a tool call never received its function name.
+        """
+        return self._build(strict=True)
+
+    def snapshot(self) -> ChatResult:
+        """The result so far (mid-stream); a tool call whose name has not arrived yet has ``name=""``."""
+        return self._build(strict=False)
+
+    def _build(self, *, strict: bool) -> ChatResult:
+        choices = tuple(self._choice(index, self._choices[index], strict) for index in sorted(self._choices))
+        return ChatResult(
+            choices=choices,
+            usage=self._usage,
+            request_id=self._request_id,
+            model=self._model,
+            search_info=self._search_info,
+        )
+
+    def _choice(self, index: int, state: _ChoiceState, strict: bool) -> Choice:
+        calls = []
+        for tool_index in sorted(state.tools):
+            tool = state.tools[tool_index]
+            if tool.name is None and strict:
+                raise ResponseParseError(
+                    f"the stream ended with tool call #{tool_index} (choice {index}) that has no function name",
+                    request_id=self._request_id,
+                )
+            calls.append(
+                ToolCall(
+                    id=tool.id or synthesize_tool_call_id(self._request_id, tool_index, index),
+                    name=tool.name or "",
+                    arguments="".join(tool.arguments),
+                    index=tool_index,
+                )
+            )
+        return Choice(
+            index=index,
+            text="".join(state.text),
+            reasoning="".join(state.reasoning),
+            tool_calls=tuple(calls),
+            finish_reason=state.finish_reason,
+            logprobs=tuple(state.logprobs) if state.logprobs is not None else None,
+        )
