@@ -92,8 +92,8 @@ def pieces(text: str, size: int | None = None) -> list[str]:
 
 
 def call_id(request_seed: str, index: int) -> str:
-    """A deterministic ``call_…`` id."""
-    return "call_" + hashlib.sha1(f"{request_seed}:{index}".encode()).hexdigest()[:24]
+    """A ``call_…`` id unique per request: the compacted request id plus the call's index."""
+    return f"call_{request_seed.replace('-', '')}_{index}"
 
 
 def _truncate_tokens(text: str, limit: int) -> tuple[str, bool]:

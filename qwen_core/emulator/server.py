@@ -7,11 +7,13 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
 from qwen_core import tokenizer
 from qwen_core.emulator import compat, native, vectors
+from qwen_core.emulator.cache import SENTINEL_ID, PlanCache
 from qwen_core.emulator.errors import ApiError
 from qwen_core.emulator.http import HTTPProtocol, Request, ResponseWriter
 from qwen_core.emulator.plan import JSON_TYPE, Context, JsonPlan, Plan, StreamPlan
@@ -98,6 +100,7 @@ class Emulator:
         self.compat_stream_errors_as_sse = compat_stream_errors_as_sse
         self.requests = RequestLog()
         self.script = Script()
+        self._cache = PlanCache()
         self._conn_lock = threading.Lock()
         self._connections_opened = 0
         self._open: set[HTTPProtocol] = set()
@@ -270,7 +273,15 @@ class Emulator:
         if not isinstance(ctx.body, dict) and request.method == "POST":
             err = ApiError(400, "InvalidParameter", "Required body invalid, please check the request body format.")
             return self._error(ctx, protocol, err, stream)
-        return route(ctx)
+        if item is not None:
+            return route(ctx)
+        key = (request.method, request.path, request.query, stream, request.body)
+        cached = self._cache.get(key, ctx.request_id)
+        if cached is not None:
+            return cached
+        plan = route(replace(ctx, request_id=SENTINEL_ID))
+        self._cache.put(key, plan)
+        return self._cache.get(key, ctx.request_id) or route(ctx)
 
     def _error(self, ctx: Context, protocol: Protocol, err: ApiError, stream: bool) -> Plan:
         if protocol == "compatible":

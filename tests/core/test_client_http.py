@@ -269,3 +269,14 @@ def test_async_faults(client: QwenClient, fresh: Emulator) -> None:
             await client.aclose()
 
     asyncio.run(run())
+
+
+def test_identical_requests_get_fresh_request_and_tool_call_ids(client: QwenClient, fresh: Emulator) -> None:
+    request = ask("What's the weather in Hangzhou?", tools=[WEATHER])
+    first, second = client.chat(request), client.chat(request)
+    assert first.request_id != second.request_id
+    assert first.tool_calls and second.tool_calls
+    assert first.tool_calls[0].id != second.tool_calls[0].id
+    assert first.tool_calls[0].arguments == second.tool_calls[0].arguments
+    streamed = [d.request_id for d in client.stream(request)] + [d.request_id for d in client.stream(request)]
+    assert len({rid for rid in streamed if rid}) == 2
