@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,8 @@ class SyncTransport:
             with self._lock:
                 if self._client is None:
                     self._client = _new_client(self._settings)
+                    # A transport dropped without close() still closes its sockets (no ResourceWarning).
+                    weakref.finalize(self, self._client.close)
                 client = self._client
         return client
 

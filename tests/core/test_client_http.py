@@ -280,3 +280,28 @@ def test_identical_requests_get_fresh_request_and_tool_call_ids(client: QwenClie
     assert first.tool_calls[0].arguments == second.tool_calls[0].arguments
     streamed = [d.request_id for d in client.stream(request)] + [d.request_id for d in client.stream(request)]
     assert len({rid for rid in streamed if rid}) == 2
+
+
+def test_dropped_clients_leak_no_sockets(fresh: Emulator) -> None:
+    import gc
+    import warnings
+
+    def use_and_drop(api: Api) -> None:
+        client = QwenClient(api=api, api_key=KEY, base_url=fresh.base_url)
+        client.chat(ask())
+        list(client.stream(ask()))
+        asyncio.run(client.achat(ask()))  # no aclose(): the loop's shutdown closes its pool
+
+        async def stream_once() -> None:
+            async for _delta in client.astream(ask()):
+                pass
+
+        asyncio.run(stream_once())
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for api in APIS:
+            use_and_drop(api)
+        gc.collect()
+    leaks = [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert not leaks, [str(w.message) for w in leaks]

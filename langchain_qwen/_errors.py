@@ -1,0 +1,165 @@
+"""Errors raised by ``ChatQwen``: the ``qwen_core`` errors, also catchable as langchain-core's model errors.
+
+Every error the core raises is re-raised (``from`` the original) as an adapter subclass that inherits from
+both the ``qwen_core`` class and the matching ``langchain_core.exceptions`` class, so callers can catch
+either family::
+
+    qwen_core.errors                      langchain_core.exceptions
+    AuthenticationError         ──┐   ┌── ModelAuthenticationError
+                                  QwenAuthenticationError
+    PermissionDeniedError       ->  QwenPermissionDeniedError   (+ ModelPermissionDeniedError)
+    NotFoundError               ->  QwenNotFoundError           (+ ModelNotFoundError)
+    ContextLengthError          ->  QwenContextLengthError      (+ ContextOverflowError, ModelInvalidRequestError)
+    ContentInspectionError      ->  QwenContentInspectionError  (+ ModelInvalidRequestError)
+    BadRequestError             ->  QwenBadRequestError         (+ ModelInvalidRequestError)
+    RateLimitError              ->  QwenRateLimitError          (+ ModelRateLimitError)
+    ServerError                 ->  QwenServerError             (+ ModelAPIError)
+    APITimeoutError             ->  QwenTimeoutError            (+ ModelTimeoutError)
+    APIConnectionError          ->  QwenConnectionError         (+ ModelConnectionError)
+    ResponseParseError          ->  QwenResponseParseError      (+ ModelAPIError)
+    APIStatusError (other)      ->  QwenAPIStatusError          (+ ModelError)
+    UnsupportedFeatureError     ->  QwenUnsupportedFeatureError (+ ModelInvalidRequestError; a ValueError)
+    InvalidRequestError         ->  QwenInvalidRequestError     (+ ModelInvalidRequestError; a ValueError)
+
+``ConfigurationError`` (no API key, unknown region) has no langchain-core counterpart and passes through as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from langchain_core import exceptions as lc
+
+from qwen_core import errors as qe
+
+
+class QwenAuthenticationError(qe.AuthenticationError, lc.ModelAuthenticationError):
+    """401: the API key is wrong, or belongs to another region or workspace."""
+
+
+class QwenPermissionDeniedError(qe.PermissionDeniedError, lc.ModelPermissionDeniedError):
+    """403 / Arrearage: the account may not use this model or feature."""
+
+
+class QwenNotFoundError(qe.NotFoundError, lc.ModelNotFoundError):
+    """The model does not exist or is not available to this key."""
+
+
+class QwenContextLengthError(qe.ContextLengthError, lc.ContextOverflowError, lc.ModelInvalidRequestError):
+    """The input is longer than the model accepts."""
+
+
+class QwenContentInspectionError(qe.ContentInspectionError, lc.ModelInvalidRequestError):
+    """Input or output failed the service's content inspection."""
+
+
+class QwenBadRequestError(qe.BadRequestError, lc.ModelInvalidRequestError):
+    """The service rejected the request's parameters."""
+
+
+class QwenRateLimitError(qe.RateLimitError, lc.ModelRateLimitError):
+    """Throttled (after the core's retries)."""
+
+
+class QwenServerError(qe.ServerError, lc.ModelAPIError):
+    """The service failed internally (after the core's retries)."""
+
+
+class QwenTimeoutError(qe.APITimeoutError, lc.ModelTimeoutError):
+    """The request timed out."""
+
+
+class QwenConnectionError(qe.APIConnectionError, lc.ModelConnectionError):
+    """The connection could not be made, or broke."""
+
+
+class QwenResponseParseError(qe.ResponseParseError, lc.ModelAPIError):
+    """The service answered something that cannot be read."""
+
+
+class QwenAPIStatusError(qe.APIStatusError, lc.ModelError):
+    """Any other error answer from the service."""
+
+
+class QwenUnsupportedFeatureError(qe.UnsupportedFeatureError, lc.ModelInvalidRequestError):
+    """The chosen model or protocol cannot honour a requested option (raised before any request)."""
+
+
+class QwenInvalidRequestError(qe.InvalidRequestError, lc.ModelInvalidRequestError):
+    """The input is invalid (raised before any request)."""
+
+
+# Most specific first: the first entry the core error is an instance of wins.
+_API_ERRORS: tuple[tuple[type[qe.APIError], type[qe.APIError]], ...] = (
+    (qe.AuthenticationError, QwenAuthenticationError),
+    (qe.PermissionDeniedError, QwenPermissionDeniedError),
+    (qe.NotFoundError, QwenNotFoundError),
+    (qe.ContextLengthError, QwenContextLengthError),
+    (qe.ContentInspectionError, QwenContentInspectionError),
+    (qe.BadRequestError, QwenBadRequestError),
+    (qe.RateLimitError, QwenRateLimitError),
+    (qe.ServerError, QwenServerError),
+    (qe.APITimeoutError, QwenTimeoutError),
+    (qe.APIConnectionError, QwenConnectionError),
+    (qe.ResponseParseError, QwenResponseParseError),
+    (qe.APIStatusError, QwenAPIStatusError),
+)
+_ADAPTER_ERRORS: tuple[type[qe.QwenError], ...] = (
+    *(dual for _, dual in _API_ERRORS),
+    QwenUnsupportedFeatureError,
+    QwenInvalidRequestError,
+)
+
+
+def to_langchain_error(error: qe.QwenError) -> qe.QwenError:
+    """The adapter error for ``error`` (itself when it is already one, or has no langchain-core counterpart)."""
+    if isinstance(error, _ADAPTER_ERRORS):
+        return error
+    if isinstance(error, qe.APIError):
+        for core, dual in _API_ERRORS:
+            if isinstance(error, core):
+                converted = dual(
+                    error.message, code=error.code, status=error.status, request_id=error.request_id,
+                    model=error.model, body=error.body,
+                )
+                converted.retry_after = error.retry_after
+                return converted
+        return error
+    if isinstance(error, qe.UnsupportedFeatureError):
+        return QwenUnsupportedFeatureError(*error.args)
+    if isinstance(error, qe.InvalidRequestError):
+        return QwenInvalidRequestError(*error.args)
+    return error
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Re-raise ``qwen_core`` errors as their adapter subclasses (the original is kept as ``__cause__``)."""
+    try:
+        yield
+    except qe.QwenError as error:
+        converted = to_langchain_error(error)
+        if converted is error:
+            raise
+        raise converted from error
+
+
+__all__ = [
+    "QwenAPIStatusError",
+    "QwenAuthenticationError",
+    "QwenBadRequestError",
+    "QwenConnectionError",
+    "QwenContentInspectionError",
+    "QwenContextLengthError",
+    "QwenInvalidRequestError",
+    "QwenNotFoundError",
+    "QwenPermissionDeniedError",
+    "QwenRateLimitError",
+    "QwenResponseParseError",
+    "QwenServerError",
+    "QwenTimeoutError",
+    "QwenUnsupportedFeatureError",
+    "to_langchain_error",
+    "translate_errors",
+]

@@ -1,0 +1,586 @@
+"""``ChatQwen``: LangChain chat model for Alibaba's Qwen models on both DashScope protocols."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import aclosing, closing
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.base import OutputParserLike
+from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils import secret_from_env
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
+
+from langchain_qwen._errors import QwenInvalidRequestError, QwenUnsupportedFeatureError, translate_errors
+from langchain_qwen._messages import (
+    MODEL_PROVIDER,
+    StreamConverter,
+    from_qwen_result,
+    to_qwen_messages,
+    to_qwen_response_format,
+    to_qwen_tool,
+    to_qwen_tool_choice,
+)
+from qwen_core import types as qt
+from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo
+from qwen_core.settings import API_KEY_ENV, QwenSettings
+from qwen_core.tokenizer import count_message_tokens, count_tokens
+
+if TYPE_CHECKING:
+    from qwen_core.client import QwenClient
+
+#: Fields that become ``ChatRequest`` options (each may be overridden per call by a keyword argument).
+_REQUEST_FIELDS = (
+    "temperature", "top_p", "top_k", "max_tokens", "seed", "n", "repetition_penalty", "presence_penalty",
+    "enable_thinking", "thinking_budget", "enable_search", "search_options", "logprobs", "top_logprobs",
+    "stream_usage",
+)
+#: Per-call options set by ``bind_tools`` / ``with_structured_output`` (or passed directly).
+_CALL_FIELDS = ("tools", "tool_choice", "parallel_tool_calls", "response_format")
+#: Fields that configure the connection: fixed per instance.
+_CONNECTION_FIELDS = ("api_key", "api", "region", "base_url", "workspace", "timeout", "max_retries")
+
+StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
+
+
+class _ClientSlot:
+    """Holds the lazily created ``QwenClient`` (one per connection settings); shallow copies share it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[Any, ...], QwenClient] = {}
+
+    def get(self, key: tuple[Any, ...], factory: Callable[[], QwenClient]) -> QwenClient:
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = factory()
+            return client
+
+    def clients(self) -> list[QwenClient]:
+        with self._lock:
+            return list(self._clients.values())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientSlot:
+        return _ClientSlot()  # a deep copy gets its own connections
+
+
+class ChatQwen(BaseChatModel):
+    """Qwen chat models (Alibaba Cloud Model Studio / DashScope), on the OpenAI-compatible or native API.
+
+    Setup:
+        Install ``qwen-integrations[langchain]`` and set your key::
+
+            pip install "qwen-integrations[langchain]"
+            export DASHSCOPE_API_KEY="sk-..."
+
+        Offline, point ``base_url`` at the bundled emulator (``qwen-emulator`` or ``qwen_core.emulator.Emulator``).
+
+    Key init args (completion):
+        model: model name (alias ``model_name``), default ``"qwen-plus"``.
+        temperature, top_p, top_k, max_tokens, seed, stop, n, repetition_penalty, presence_penalty: sampling.
+        enable_thinking, thinking_budget: thinking switch and budget on hybrid models.
+        enable_search, search_options: web search (results in ``response_metadata["search_info"]``).
+        logprobs, top_logprobs: token log probabilities.
+        streaming: stream internally on ``invoke``; stream_usage: usage on the last stream chunk (default on).
+        model_kwargs: options the service adds later, sent as-is.
+
+    Key init args (client):
+        api_key: secret key, from ``DASHSCOPE_API_KEY`` when omitted.
+        api: ``"compatible"`` (default) or ``"dashscope"`` (native protocol).
+        region / base_url / workspace: where to send requests.
+        timeout, max_retries: per-request timeout (s) and retries before the first byte.
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_qwen import ChatQwen
+
+            llm = ChatQwen(model="qwen-plus", temperature=0.3, api="dashscope")
+
+    Invoke:
+        .. code-block:: python
+
+            msg = llm.invoke([("system", "Translate to French."), ("human", "I love programming.")])
+            msg.content            # "J'adore la programmation."
+
+    Stream (token by token; the last chunk carries usage and metadata):
+        .. code-block:: python
+
+            full = None
+            for chunk in llm.stream("Tell me a joke"):
+                full = chunk if full is None else full + chunk
+            full.usage_metadata    # {"input_tokens": ..., "output_tokens": ..., "total_tokens": ...}
+
+    Async (native asyncio, never a thread pool):
+        .. code-block:: python
+
+            msg = await llm.ainvoke("Hello")
+            async for chunk in llm.astream("Hello"):
+                ...
+            results = await llm.abatch(["Hi", "Bye"])
+
+    Tool calling:
+        .. code-block:: python
+
+            def get_weather(city: str) -> str:
+                '''Get the weather of a city.'''
+                ...
+
+            llm_tools = llm.bind_tools([get_weather], tool_choice="auto", parallel_tool_calls=True)
+            msg = llm_tools.invoke("Weather in Paris and Oslo?")
+            msg.tool_calls         # [{"name": "get_weather", "args": {"city": "Paris"}, "id": "call_..."}, ...]
+
+        ``tool_choice`` takes ``"auto"``, ``"none"``, ``"any"``/``"required"``, a tool name or an OpenAI-style dict.
+        A forced choice while thinking raises ``UnsupportedFeatureError`` (it is never silently rewritten).
+
+    Structured output:
+        .. code-block:: python
+
+            from pydantic import BaseModel
+
+            class Person(BaseModel):
+                name: str
+                age: int
+
+            structured = llm.with_structured_output(Person)               # function calling (default)
+            structured.invoke("Ada Lovelace, 36")                         # Person(name="Ada Lovelace", age=36)
+            llm.with_structured_output(Person, method="json_schema", strict=True)  # where the catalogue allows
+            llm.with_structured_output(None, method="json_mode")          # say "JSON" in the prompt
+
+    Reasoning (thinking models or ``enable_thinking=True``; invoke streams internally):
+        .. code-block:: python
+
+            thinker = ChatQwen(model="qwq-plus")
+            msg = thinker.invoke("How many r's in strawberry?")
+            msg.additional_kwargs["reasoning_content"]   # the chain of thought
+            msg.content_blocks[0]                        # {"type": "reasoning", "reasoning": "..."}
+            ChatQwen(model="qwq-plus", output_version="v1").invoke("...").content  # reasoning + text blocks
+
+    Token usage:
+        .. code-block:: python
+
+            msg.usage_metadata
+            # {"input_tokens": 25, "output_tokens": 11, "total_tokens": 36,
+            #  "input_token_details": {"cache_read": 0}, "output_token_details": {"reasoning": 300}}
+            llm.get_num_tokens("hello world")            # 2, with the local Qwen tokenizer
+
+    Response metadata:
+        .. code-block:: python
+
+            msg.response_metadata
+            # {"model_name": "qwen-plus", "finish_reason": "stop", "request_id": "...",
+            #  "model_provider": "dashscope"}
+
+    Errors are the ``qwen_core.errors`` types, also catchable as langchain-core's (e.g. an invalid key raises an
+    error that is both ``qwen_core.errors.AuthenticationError`` and ``ModelAuthenticationError``). Invalid input
+    raises a ``ValueError`` subclass before any request is sent.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, protected_namespaces=())
+
+    model_name: str = Field(default="qwen-plus", alias="model")
+    """Model name, e.g. ``qwen-plus``, ``qwen3-max``, ``qwq-plus`` (alias ``model``)."""
+    api_key: SecretStr | None = Field(default_factory=secret_from_env(API_KEY_ENV, default=None))
+    """DashScope API key; read from ``DASHSCOPE_API_KEY`` when not given."""
+    api: Literal["compatible", "dashscope"] = "compatible"
+    """Wire protocol: the OpenAI-compatible endpoint (default) or the native DashScope API."""
+    region: str | None = None
+    """Service region (``cn-beijing`` default, ``ap-southeast-1``, ``us-east-1``, ``cn-hongkong``)."""
+    base_url: str | None = None
+    """Explicit service URL (wins over ``region``; falls back to ``DASHSCOPE_BASE_URL``)."""
+    workspace: str | None = None
+    """Workspace id (falls back to ``DASHSCOPE_WORKSPACE_ID``)."""
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    n: int | None = None
+    repetition_penalty: float | None = None
+    presence_penalty: float | None = None
+    enable_thinking: bool | None = None
+    """Switch thinking on or off on hybrid models (``None``: the model's default)."""
+    thinking_budget: int | None = None
+    enable_search: bool | None = None
+    search_options: dict[str, Any] | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    timeout: float | None = None
+    """Request timeout in seconds (``None``: the core's default)."""
+    max_retries: int | None = None
+    """Retries on throttling, 5xx and connection errors before the first byte (``None``: the core's default)."""
+    streaming: bool = False
+    """Stream internally on ``invoke`` (``stream()`` always streams)."""
+    stream_usage: bool = True
+    """Report token usage on streams (on the last chunk)."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Options the service adds later, sent as-is (compatible: top-level keys; native: ``parameters``)."""
+    model_info_overrides: dict[str, Any] | None = None
+    """Override catalogue facts for this model, e.g. ``{"supports_json_schema": True}`` (the user wins)."""
+
+    _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
+
+    # -- construction ----------------------------------------------------------------------------
+
+    @model_validator(mode="after")
+    def _validate(self) -> Self:
+        clash = sorted(set(self.model_kwargs) & set(type(self).model_fields) - {"model_kwargs"})
+        if clash:
+            raise ValueError(f"pass {', '.join(clash)} as ChatQwen arguments, not in model_kwargs")
+        if self.n is not None and self.n > 1 and self.streaming:
+            raise ValueError("n > 1 cannot be streamed: set streaming=False")
+        self._settings()  # resolve once now so a missing key or bad region fails at construction
+        return self
+
+    def _settings(self) -> QwenSettings:
+        with translate_errors():
+            return QwenSettings.resolve(
+                api_key=self.api_key.get_secret_value() if self.api_key is not None else None,
+                region=self.region, base_url=self.base_url, workspace=self.workspace,
+                timeout=self.timeout, max_retries=self.max_retries,
+            )
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": API_KEY_ENV}
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_qwen", "chat_models"]
+
+    @property
+    def _llm_type(self) -> str:
+        return "qwen-chat"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "api": self.api, **self._default_options()}
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        info = self.model_info()
+        structured = info.supports_json_schema or info.supports_tools
+        return ModelProfile(
+            max_input_tokens=info.max_input_tokens, max_output_tokens=info.max_output_tokens,
+            text_inputs=True, image_inputs=info.supports_vision, image_url_inputs=info.supports_vision,
+            video_inputs=info.supports_vision, text_outputs=True, reasoning_output=info.thinking != "none",
+            tool_calling=info.supports_tools, tool_choice=info.supports_tools,
+            tool_call_streaming=info.supports_tools, structured_output=structured,
+        )
+
+    def model_info(self, model: str | None = None) -> ModelInfo:
+        """Catalogue facts for ``model`` (default: this instance's), with ``model_info_overrides`` applied."""
+        return DEFAULT_CATALOGUE.chat_model(model or self.model_name, **(self.model_info_overrides or {}))
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider=MODEL_PROVIDER, ls_model_name=str(kwargs.get("model") or self.model_name),
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        ls_stop = stop or kwargs.get("stop") or self.stop
+        if ls_stop:
+            params["ls_stop"] = list(ls_stop)
+        return params
+
+    # -- client ----------------------------------------------------------------------------------
+
+    def _client(self) -> QwenClient:
+        key = tuple(getattr(self, name) for name in _CONNECTION_FIELDS)
+        return self._slot.get(key, self._new_client)
+
+    def _new_client(self) -> QwenClient:
+        from qwen_core.client import QwenClient  # deferred: keeps `import langchain_qwen` light
+
+        return QwenClient(self._settings(), api=self.api)
+
+    def close(self) -> None:
+        """Close pooled connections (they are reopened on the next call)."""
+        for client in self._slot.clients():
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close pooled connections, including this event loop's async pool."""
+        for client in self._slot.clients():
+            await client.aclose()
+
+    # -- request building (pure, shared by the four entry points) -------------------------------
+
+    def _default_options(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _REQUEST_FIELDS}
+
+    def _build_request(
+        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
+    ) -> tuple[qt.ChatRequest, ModelInfo]:
+        """The core request for one call: fields, overridden by per-call keyword arguments."""
+        options = self._default_options()
+        options["stop"] = self.stop
+        calls: dict[str, Any] = {}
+        extra = dict(self.model_kwargs)
+        model = self.model_name
+        for name, value in kwargs.items():
+            if name in ("model", "model_name"):
+                model = value
+            elif name in _REQUEST_FIELDS or name == "stop":
+                options[name] = value
+            elif name in _CALL_FIELDS:
+                calls[name] = value
+            elif name in _CONNECTION_FIELDS or name in type(self).model_fields:
+                raise QwenInvalidRequestError(f"{name} cannot be changed per call; create another ChatQwen")
+            elif name != "stream":  # `stream=` is langchain-core's switch, already honoured
+                extra[name] = value
+        if stop is not None:
+            options["stop"] = stop
+        options["stop"] = list(options["stop"]) if options["stop"] else None
+        options["stream_usage"] = bool(options["stream_usage"])
+        request = qt.ChatRequest(
+            model=model,
+            messages=to_qwen_messages(messages),
+            tools=tuple(to_qwen_tool(tool) for tool in calls.get("tools") or ()),
+            tool_choice=to_qwen_tool_choice(calls.get("tool_choice")),
+            parallel_tool_calls=calls.get("parallel_tool_calls"),
+            response_format=to_qwen_response_format(calls.get("response_format")),
+            extra=extra,
+            **options,
+        )
+        return request, self.model_info(model)
+
+    def _build_stream_request(
+        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
+    ) -> tuple[qt.ChatRequest, ModelInfo]:
+        request, info = self._build_request(messages, stop, kwargs)
+        if request.n is not None and request.n > 1:
+            raise QwenInvalidRequestError("n > 1 cannot be streamed; call invoke/generate instead")
+        return request, info
+
+    # -- calls: short shells that differ only by await / async for ------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, info = self._build_request(messages, stop, kwargs)
+        with translate_errors():
+            result = self._client().chat(request, info)
+        return from_qwen_result(result)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, info = self._build_request(messages, stop, kwargs)
+        with translate_errors():
+            result = await self._client().achat(request, info)
+        return from_qwen_result(result)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request, info = self._build_stream_request(messages, stop, kwargs)
+        converter = StreamConverter(model=request.model, stream_usage=request.stream_usage)
+        stream = cast("Generator[qt.ChatDelta, None, None]", self._client().stream(request, info))
+        with translate_errors(), closing(stream) as deltas:
+            for delta in deltas:
+                if (chunk := converter.chunk(delta)) is not None:
+                    if run_manager is not None:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+        yield converter.final()
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request, info = self._build_stream_request(messages, stop, kwargs)
+        converter = StreamConverter(model=request.model, stream_usage=request.stream_usage)
+        with translate_errors():
+            astream = cast("AsyncGenerator[qt.ChatDelta, None]", self._client().astream(request, info))
+            async with aclosing(astream) as deltas:
+                async for delta in deltas:
+                    if (chunk := converter.chunk(delta)) is not None:
+                        if run_manager is not None:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+        yield converter.final()
+
+    # -- token counting (offline) ----------------------------------------------------------------
+
+    def get_num_tokens(self, text: str) -> int:
+        """Tokens of ``text`` with the local Qwen tokenizer (no network)."""
+        return count_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """Approximate prompt tokens: each message's text and tool calls, the template overhead, and tools.
+
+        Images, audio and video are not counted (the service sizes them from the media).
+        """
+        texts: list[str] = []
+        for message in to_qwen_messages(messages):
+            text = message.content if isinstance(message.content, str) else "".join(
+                part.text for part in message.content if isinstance(part, qt.TextPart)
+            )
+            texts.append(text + "".join(call.name + call.arguments for call in message.tool_calls))
+        total = count_message_tokens(texts)
+        if tools:
+            import json
+
+            total += count_tokens(json.dumps([convert_to_openai_tool(tool) for tool in tools]))
+        return total
+
+    # -- tools and structured output -------------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | dict[str, Any] | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (any form ``convert_to_openai_tool`` accepts).
+
+        Args:
+            tools: tools, Pydantic models, TypedDicts, functions or OpenAI tool dicts.
+            tool_choice: ``"auto"``, ``"none"``, ``"any"`` / ``"required"`` (call some tool), a tool name, or
+                ``{"type": "function", "function": {"name": ...}}``. A choice the service cannot honour (e.g. a
+                forced tool while thinking) raises an error on the call rather than being rewritten.
+            strict: ask for strict schema adherence of tool arguments.
+            parallel_tool_calls: let the model call several tools in one turn.
+            kwargs: further per-call options.
+        """
+        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        if tool_choice is not None:
+            kwargs["tool_choice"] = _normalise_tool_choice(tool_choice, [t["function"]["name"] for t in formatted])
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: StructuredOutputMethod = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """A runnable that returns output shaped like ``schema`` (Pydantic class, TypedDict or JSON schema).
+
+        Args:
+            schema: the output schema (may be ``None`` only with ``method="json_mode"``).
+            method: ``"function_calling"`` (a forced tool call; default), ``"json_mode"`` (JSON object output;
+                say "json" in the prompt) or ``"json_schema"`` (schema-constrained output, on models the catalogue
+                lists as supporting it).
+            include_raw: return ``{"raw": AIMessage, "parsed": ..., "parsing_error": ...}``.
+            strict: ask for strict schema adherence.
+            kwargs: further per-call options.
+
+        Raises:
+            QwenUnsupportedFeatureError: ``json_schema`` on a model without it (the message names the methods
+                that work), or an unknown method.
+        """
+        if kwargs:
+            raise ValueError(f"unexpected arguments: {sorted(kwargs)}")
+        if schema is None and method != "json_mode":
+            raise ValueError(f"schema is required with method={method!r}")
+        llm, parser = self._structured_runnable(schema, method, strict)
+        if not include_raw:
+            return llm | parser
+        parse = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+        fallback = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parse.with_fallbacks([fallback], exception_key="parsing_error")
+
+    def _structured_runnable(
+        self, schema: dict[str, Any] | type | None, method: str, strict: bool | None
+    ) -> tuple[Runnable[LanguageModelInput, BaseMessage], OutputParserLike[Any]]:
+        pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        trace = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
+        if method == "function_calling":
+            tool = convert_to_openai_tool(schema, strict=strict)  # type: ignore[arg-type]
+            name = tool["function"]["name"]
+            llm = self.bind_tools(
+                [tool], tool_choice=name, strict=strict, parallel_tool_calls=False, ls_structured_output_format=trace
+            )
+            tools_parser: OutputParserLike[Any] = (
+                PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
+                if pydantic else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+            )
+            return llm, tools_parser
+        json_parser: OutputParserLike[Any] = (
+            PydanticOutputParser(pydantic_object=schema) if pydantic else JsonOutputParser()  # type: ignore[arg-type]
+        )
+        if method == "json_mode":
+            return self.bind(response_format={"type": "json_object"}, ls_structured_output_format=trace), json_parser
+        if method == "json_schema":
+            self._check_json_schema()
+            function = convert_to_openai_tool(schema, strict=strict)["function"]  # type: ignore[arg-type]
+            response_format = {"type": "json_schema", "json_schema": {
+                "name": function["name"], "description": function.get("description"),
+                "schema": function.get("parameters"), "strict": strict,
+            }}
+            return self.bind(response_format=response_format, ls_structured_output_format=trace), json_parser
+        raise QwenUnsupportedFeatureError(
+            f"unknown structured output method {method!r}; use 'function_calling', 'json_mode' or 'json_schema'"
+        )
+
+    def _check_json_schema(self) -> None:
+        info = self.model_info()
+        if info.supports_json_schema:
+            return
+        working = [m for m, ok in (("function_calling", info.supports_tools), ("json_mode", info.supports_json_object))
+                   if ok]
+        hint = f"use method={' or '.join(repr(m) for m in working)}" if working else "no structured output method works"
+        raise QwenUnsupportedFeatureError(
+            f"{self.model_name} does not support method='json_schema' (per the model catalogue); {hint}, or pass "
+            "model_info_overrides={'supports_json_schema': True} if your model does support it"
+        )
+
+
+def _normalise_tool_choice(choice: str | dict[str, Any], names: Sequence[str]) -> str | dict[str, Any]:
+    """Validate ``choice`` against the bound tools and return its bound form (``"any"`` -> ``"required"``)."""
+    mapped = to_qwen_tool_choice(choice)
+    if isinstance(mapped, qt.NamedToolChoice):
+        if mapped.name not in names:
+            raise QwenInvalidRequestError(
+                f"tool_choice names {mapped.name!r}, which is not among the bound tools: {', '.join(names)}"
+            )
+        return {"type": "function", "function": {"name": mapped.name}}
+    return str(mapped)
