@@ -79,6 +79,8 @@ def _compat_message(message: Message) -> dict[str, Any]:
         out["tool_calls"] = wire_tool_calls(message.tool_calls, with_index=False)
     if message.role == "tool":
         out["tool_call_id"] = message.tool_call_id or ""
+    elif message.name:
+        out["name"] = message.name  # OpenAI's participant name; the tool name travels via tool_call_id instead
     if message.partial:
         out["partial"] = True  # Qwen prefix continuation; passes through on the assistant message (Q27)
     return out

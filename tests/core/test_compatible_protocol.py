@@ -423,3 +423,18 @@ def test_rerank(settings: QwenSettings, nested: bool) -> None:
     result = parse_compatible_rerank(json.dumps(body))
     assert [(hit.index, hit.document) for hit in result.hits] == [(0, "a"), (1, None)]
     assert (result.total_tokens, result.request_id) == (9, "rid")
+
+
+def test_participant_names_reach_the_compatible_wire() -> None:
+    from qwen_core.catalogue import get_model_info
+    from qwen_core.protocols.compatible import build_compatible_chat_payload
+    from qwen_core.types import ChatRequest, Message
+
+    request = ChatRequest(
+        model="qwen-plus", messages=[Message("system", "s", name="rules"), Message("user", "hi", name="ann")]
+    )
+    messages = build_compatible_chat_payload(request, get_model_info("qwen-plus"), stream=False)["messages"]
+    assert messages == [
+        {"role": "system", "content": "s", "name": "rules"},
+        {"role": "user", "content": "hi", "name": "ann"},
+    ]
