@@ -1,0 +1,166 @@
+"""LangChain embeddings for Qwen text-embedding models (DashScope / Model Studio)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Literal
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.utils import secret_from_env
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
+
+from qwen_core.catalogue import get_embedding_model_info
+from qwen_core.client import QwenClient
+from qwen_core.embedding import (
+    DEFAULT_EMBEDDING_MODEL,
+    DEFAULT_MAX_CONCURRENCY,
+    ConcurrencyLimiter,
+    aembed_texts,
+    embed_texts,
+    resolve_batch_size,
+    validate_dimensions,
+)
+from qwen_core.settings import QwenSettings
+
+
+class QwenEmbeddings(BaseModel, Embeddings):
+    """Qwen text embeddings (``text-embedding-v4`` by default) for LangChain.
+
+    Setup:
+        ``pip install "qwen-integrations[langchain]"`` and set ``DASHSCOPE_API_KEY`` (or pass ``api_key=``).
+
+    Key args:
+        model: embedding model, ``text-embedding-v4`` (default), ``-v3``, ``-v2`` or ``-v1``.
+        dimensions: output size, one of the model's sizes (v4: 2048, 1536, 1024, 768, 512, 256, 128, 64);
+            checked at construction. ``None`` is the model's default (1024 for v3/v4).
+        api: ``"dashscope"`` (native API, the default here) or ``"compatible"``. The native API is the default
+            for embeddings because only it carries ``text_type``: queries are embedded as ``query`` and
+            documents as ``document``, as v3/v4 expect for asymmetric retrieval. The compatible endpoint has no
+            ``text_type`` field, so there queries and documents are embedded alike.
+        batch_size: texts per request; defaults to the model's limit (10 for v3/v4, 25 for v1/v2), never above it.
+        max_concurrency: requests in flight at once on the async path, across all calls on this instance.
+        region / base_url / workspace / timeout / max_retries: connection settings, as for ``ChatQwen``.
+            Failed requests (429, 5xx, connection errors) are retried per batch by the transport.
+
+    Errors are typed (:mod:`qwen_core.errors`): ``InvalidRequestError`` (also a ``ValueError``) for bad input
+    before any request, ``APIError`` subclasses when a batch fails after retries. Output always has one
+    vector per input text, in input order.
+
+    Instantiate and embed (here against the offline emulator):
+        >>> from langchain_qwen.embeddings import QwenEmbeddings
+        >>> from qwen_core.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     embeddings = QwenEmbeddings(api_key="sk-test", base_url=emu.base_url, dimensions=256)
+        ...     doc_vectors = embeddings.embed_documents(["red apples", "green apples", "the stock market"])
+        ...     query_vector = embeddings.embed_query("apples")
+        ...     embeddings.close()
+        >>> len(doc_vectors), len(doc_vectors[0]), len(query_vector)
+        (3, 256, 256)
+
+    Async (native asyncio, batches sent concurrently):
+        >>> import asyncio
+        >>> with Emulator() as emu:
+        ...     embeddings = QwenEmbeddings(api_key="sk-test", base_url=emu.base_url, max_concurrency=4)
+        ...     vectors = asyncio.run(embeddings.aembed_documents([f"text {i}" for i in range(35)]))
+        ...     embeddings.close()
+        >>> len(vectors)
+        35
+    """
+
+    model_config = ConfigDict(populate_by_name=True, protected_namespaces=(), extra="forbid")
+
+    model: str = Field(default=DEFAULT_EMBEDDING_MODEL, alias="model_name")
+    """Embedding model name."""
+    dimensions: int | None = None
+    """Output vector size (``None``: the model's default)."""
+    api: Literal["compatible", "dashscope"] = "dashscope"
+    """Wire protocol: native (``"dashscope"``, sends ``text_type``) or OpenAI-compatible."""
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env("DASHSCOPE_API_KEY", default=None), alias="dashscope_api_key"
+    )
+    """DashScope API key; read from ``DASHSCOPE_API_KEY`` when not given."""
+    region: str | None = None
+    """Region (``cn-beijing`` default, ``ap-southeast-1``, ``us-east-1``, ``cn-hongkong``)."""
+    base_url: str | None = Field(default=None, alias="api_base")
+    """Service root or protocol base URL; wins over ``region``. Falls back to ``DASHSCOPE_BASE_URL``."""
+    workspace: str | None = None
+    """Workspace id (``X-DashScope-WorkSpace``); falls back to ``DASHSCOPE_WORKSPACE_ID``."""
+    batch_size: int | None = None
+    """Texts per request (default and maximum: the model's limit)."""
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
+    """Requests in flight at once on the async path."""
+    timeout: float | None = None
+    """Read timeout in seconds (default 120)."""
+    max_retries: int | None = None
+    """Retries per request on throttling, server and connection errors (default 2)."""
+
+    _settings: QwenSettings = PrivateAttr()
+    _batch_size: int = PrivateAttr()
+    _limiter: ConcurrencyLimiter = PrivateAttr()
+    _client: QwenClient | None = PrivateAttr(default=None)
+    _client_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Self:
+        """Check the options against the catalogue and resolve the settings once (errors before any request)."""
+        self._settings = QwenSettings.resolve(
+            api_key=self.api_key.get_secret_value() if self.api_key is not None else None,
+            region=self.region,
+            base_url=self.base_url,
+            workspace=self.workspace,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+        )
+        info = get_embedding_model_info(self.model)
+        validate_dimensions(info, self.dimensions)
+        self._batch_size = resolve_batch_size(info, self.batch_size)
+        self._limiter = ConcurrencyLimiter(self.max_concurrency)
+        return self
+
+    @property
+    def client(self) -> QwenClient:
+        """The instance's one :class:`QwenClient`, created on first use (its connection pools are reused)."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = QwenClient(self._settings, api=self.api)
+            return self._client
+
+    def close(self) -> None:
+        """Close the client's sync connection pool (a later call opens a new one)."""
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close the client's connection pools (sync, and this event loop's async one)."""
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    def _options(self) -> dict[str, Any]:
+        return {"model": self.model, "dimensions": self.dimensions, "batch_size": self._batch_size}
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed documents (``text_type="document"``), one request per batch; vectors in input order."""
+        return embed_texts(self.client, texts, text_type="document", **self._options())
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a search query (``text_type="query"``)."""
+        return embed_texts(self.client, [text], text_type="query", **self._options())[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Async :meth:`embed_documents`: batches run concurrently, at most ``max_concurrency`` in flight."""
+        return await aembed_texts(
+            self.client, texts, text_type="document", limiter=self._limiter, **self._options()
+        )
+
+    async def aembed_query(self, text: str) -> list[float]:
+        """Async :meth:`embed_query`."""
+        vectors = await aembed_texts(self.client, [text], text_type="query", limiter=self._limiter, **self._options())
+        return vectors[0]
+
+
+__all__ = ["QwenEmbeddings"]
