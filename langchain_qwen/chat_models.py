@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
@@ -410,7 +410,7 @@ class ChatQwen(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         request, info = self._build_stream_request(messages, stop, kwargs)
         converter = StreamConverter(model=request.model, stream_usage=request.stream_usage)
-        stream = cast("Generator[qt.ChatDelta, None, None]", self._client().stream(request, info))
+        stream = self._client().stream(request, info)
         with translate_errors(), closing(stream) as deltas:
             for delta in deltas:
                 if (chunk := converter.chunk(delta)) is not None:
@@ -429,7 +429,7 @@ class ChatQwen(BaseChatModel):
         request, info = self._build_stream_request(messages, stop, kwargs)
         converter = StreamConverter(model=request.model, stream_usage=request.stream_usage)
         with translate_errors():
-            astream = cast("AsyncGenerator[qt.ChatDelta, None]", self._client().astream(request, info))
+            astream = self._client().astream(request, info)
             async with aclosing(astream) as deltas:
                 async for delta in deltas:
                     if (chunk := converter.chunk(delta)) is not None:

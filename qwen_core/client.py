@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 from contextlib import aclosing, closing
 from dataclasses import replace
 from typing import Any
@@ -117,7 +117,7 @@ class QwenClient:
         body = self._sync.send(wire, self.protocol.parse_error)
         return self._with_model(self.protocol.parse_chat(body), request)
 
-    def stream(self, request: ChatRequest, info: ModelInfo | None = None) -> Iterator[ChatDelta]:
+    def stream(self, request: ChatRequest, info: ModelInfo | None = None) -> Generator[ChatDelta, None, None]:
         """Yield deltas as the service produces them; the connection is released if iteration stops early."""
         wire = self.prepare_chat(request, info, stream=True)
         parser = StreamParser(self.protocol.parse_stream_event)
@@ -137,7 +137,9 @@ class QwenClient:
         body = await self._async.send(wire, self.protocol.parse_error)
         return self._with_model(self.protocol.parse_chat(body), request)
 
-    async def astream(self, request: ChatRequest, info: ModelInfo | None = None) -> AsyncIterator[ChatDelta]:
+    async def astream(
+        self, request: ChatRequest, info: ModelInfo | None = None
+    ) -> AsyncGenerator[ChatDelta, None]:
         """Async :meth:`stream` (native asyncio); cancelling or closing early releases the connection."""
         wire = self.prepare_chat(request, info, stream=True)
         parser = StreamParser(self.protocol.parse_stream_event)

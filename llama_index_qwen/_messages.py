@@ -1,0 +1,487 @@
+"""Conversions between LlamaIndex's chat types and :mod:`qwen_core.types`, kept apart from the LLM class.
+
+``to_qwen_*`` turn LlamaIndex messages, content blocks and tools into the neutral core types;
+``from_qwen_*`` turn core results into LlamaIndex responses. Nothing here builds or reads wire JSON: that is
+:mod:`qwen_core.protocols`' job. Every function is pure except :class:`ChatStream`, a small state object that
+turns core stream deltas into LlamaIndex's cumulative streamed responses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    CachePoint,
+    ChatMessage,
+    ChatResponse,
+    CompletionResponse,
+    ContentBlock,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+    VideoBlock,
+)
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+
+from qwen_core.errors import InvalidRequestError, ResponseParseError
+from qwen_core.streaming import StreamAccumulator
+from qwen_core.types import (
+    AudioPart,
+    ChatDelta,
+    ChatResult,
+    ContentPart,
+    ImagePart,
+    Message,
+    NamedToolChoice,
+    ResponseFormat,
+    Role,
+    TextPart,
+    ToolCall,
+    ToolChoice,
+    ToolSpec,
+    Usage,
+    VideoPart,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = [
+    "ChatStream",
+    "completion_from_chat",
+    "from_qwen_result",
+    "inline_refs",
+    "keep_first_tool_call",
+    "to_qwen_messages",
+    "to_qwen_response_format",
+    "to_qwen_tool_choice",
+    "to_qwen_tools",
+    "tool_selections",
+]
+
+_ROLES: Mapping[MessageRole, Role] = {
+    MessageRole.SYSTEM: "system",
+    MessageRole.DEVELOPER: "system",
+    MessageRole.USER: "user",
+    MessageRole.ASSISTANT: "assistant",
+    MessageRole.CHATBOT: "assistant",
+    MessageRole.MODEL: "assistant",
+    MessageRole.TOOL: "tool",
+    MessageRole.FUNCTION: "tool",
+}
+_DEFAULT_IMAGE_MIME = "image/png"
+
+
+# -- LlamaIndex -> core: messages ---------------------------------------------------------------------
+
+
+def to_qwen_messages(messages: Sequence[ChatMessage]) -> list[Message]:
+    """Convert a LlamaIndex chat history (any LLM's memory) into core messages."""
+    return [to_qwen_message(message, position) for position, message in enumerate(messages)]
+
+
+def to_qwen_message(message: ChatMessage, position: int = 0) -> Message:
+    """Convert one message: content blocks, tool calls (blocks or legacy kwargs), reasoning, tool results."""
+    role = _ROLES.get(message.role)
+    if role is None:
+        raise InvalidRequestError(f"message {position} has unsupported role {message.role!r}")
+    parts: list[ContentPart] = []
+    reasoning: list[str] = []
+    calls: list[ToolCall] = []
+    for block in message.blocks:
+        _collect_block(block, position, parts, reasoning, calls)
+    extra = message.additional_kwargs
+    if role == "tool":
+        return _tool_message(parts, extra, position)
+    if role == "assistant":
+        return Message(
+            role="assistant",
+            content=_content(parts),
+            tool_calls=tuple(calls) or _legacy_tool_calls(extra.get("tool_calls")),
+            reasoning_content="".join(reasoning) or None,
+            name=extra.get("name"),
+        )
+    if role == "system" and any(not isinstance(part, TextPart) for part in parts):
+        raise InvalidRequestError(f"system message {position} may only contain text")
+    return Message(role=role, content=_content(parts), name=extra.get("name"))
+
+
+def _collect_block(
+    block: ContentBlock, position: int, parts: list[ContentPart], reasoning: list[str], calls: list[ToolCall]
+) -> None:
+    """Dispatch one content block to the list it belongs to."""
+    if isinstance(block, TextBlock):
+        parts.append(TextPart(block.text))
+    elif isinstance(block, ImageBlock):
+        parts.append(ImagePart(image_url(block), detail=block.detail))
+    elif isinstance(block, ThinkingBlock):
+        if block.content:
+            reasoning.append(block.content)
+    elif isinstance(block, ToolCallBlock):
+        calls.append(_block_tool_call(block, len(calls)))
+    elif isinstance(block, AudioBlock):
+        parts.append(AudioPart(str(block.url) if block.url else block.inline_url()))
+    elif isinstance(block, VideoBlock):
+        parts.append(VideoPart(_video_url(block)))
+    elif not isinstance(block, CachePoint):  # cache hints have no Qwen equivalent
+        raise InvalidRequestError(
+            f"message {position}: {type(block).__name__} is not supported by Qwen chat models; "
+            "send text, images, audio or video"
+        )
+
+
+def image_url(block: ImageBlock) -> str:
+    """The URL Qwen fetches the image from: the block's URL, else a ``data:`` URI of its bytes or file."""
+    if block.url is not None and block.image is None and block.path is None:
+        return str(block.url)
+    try:
+        data = block.resolve_image(as_base64=True).read().decode("ascii")
+    except ValueError as error:
+        raise InvalidRequestError(f"the image block has no data: {error}") from error
+    return f"data:{block.image_mimetype or _DEFAULT_IMAGE_MIME};base64,{data}"
+
+
+def _video_url(block: VideoBlock) -> str:
+    if block.url is not None:
+        return str(block.url)
+    return block.inline_url()
+
+
+def _content(parts: list[ContentPart]) -> str | tuple[ContentPart, ...]:
+    """Plain text as a string (what every endpoint accepts); multimodal content as parts."""
+    if all(isinstance(part, TextPart) for part in parts):
+        return "\n".join(part.text for part in parts if isinstance(part, TextPart))
+    return tuple(parts)
+
+
+def _tool_message(parts: list[ContentPart], extra: Mapping[str, Any], position: int) -> Message:
+    if any(not isinstance(part, TextPart) for part in parts):
+        raise InvalidRequestError(f"tool message {position}: tool results may only contain text")
+    call_id = extra.get("tool_call_id")
+    if not call_id:
+        raise InvalidRequestError(
+            f"tool message {position} has no additional_kwargs['tool_call_id']; set it to the id of the tool "
+            "call it answers"
+        )
+    content = _content(parts)
+    return Message(role="tool", content=content, tool_call_id=str(call_id), name=extra.get("name"))
+
+
+def _block_tool_call(block: ToolCallBlock, index: int) -> ToolCall:
+    arguments = block.tool_kwargs
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+    return ToolCall(id=block.tool_call_id or "", name=block.tool_name, arguments=text or "{}", index=index)
+
+
+def _legacy_tool_calls(value: Any) -> tuple[ToolCall, ...]:
+    """Tool calls stored the OpenAI way in ``additional_kwargs["tool_calls"]`` (dicts or SDK objects)."""
+    if not value:
+        return ()
+    calls = []
+    for index, item in enumerate(value):
+        data = item if isinstance(item, Mapping) else _object_to_dict(item)
+        function = data.get("function") or {}
+        if not isinstance(function, Mapping):
+            function = _object_to_dict(function)
+        arguments = function.get("arguments")
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments or {}, ensure_ascii=False)
+        calls.append(ToolCall(
+            id=str(data.get("id") or ""), name=str(function.get("name") or ""), arguments=arguments, index=index
+        ))
+    return tuple(calls)
+
+
+def _object_to_dict(item: Any) -> dict[str, Any]:
+    dump = getattr(item, "model_dump", None)
+    if callable(dump):
+        result = dump()
+        if isinstance(result, dict):
+            return result
+    raise InvalidRequestError(f"cannot read tool call {item!r}: expected a dict with 'id' and 'function'")
+
+
+# -- LlamaIndex -> core: tools --------------------------------------------------------------------------
+
+
+def to_qwen_tools(tools: Sequence[BaseTool], strict: bool | None = None) -> tuple[ToolSpec, ...]:
+    """Tool specs from LlamaIndex tools: name, description and a clean JSON-schema object."""
+    return tuple(
+        ToolSpec(
+            name=tool.metadata.get_name(),
+            description=tool.metadata.description,
+            parameters=inline_refs(tool.metadata.get_parameters_dict()),
+            strict=strict,
+        )
+        for tool in tools
+    )
+
+
+def inline_refs(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``schema`` with local ``$ref``s to ``$defs`` replaced by their definitions (nested Pydantic models).
+
+    Self-contained schemas are the portable form for tool parameters and ``json_schema`` formats; recursive
+    definitions cannot be inlined, so those refs stay and ``$defs`` is kept for them.
+    """
+    defs_key = "$defs" if "$defs" in schema else "definitions"
+    defs = schema.get(defs_key)
+    if not isinstance(defs, Mapping) or not defs:
+        return dict(schema)
+    kept: set[str] = set()
+
+    def resolve(node: Any, active: frozenset[str]) -> Any:
+        if isinstance(node, list):
+            return [resolve(item, active) for item in node]
+        if not isinstance(node, Mapping):
+            return node
+        ref = node.get("$ref")
+        name = ref.rsplit("/", 1)[-1] if isinstance(ref, str) and ref.startswith(f"#/{defs_key}/") else None
+        if name is None or name not in defs or name in active:
+            if name is not None:
+                kept.add(name)
+            return {key: resolve(value, active) for key, value in node.items() if key != defs_key}
+        siblings = {key: resolve(value, active) for key, value in node.items() if key != "$ref"}
+        return {**resolve(defs[name], active | {name}), **siblings}
+
+    result: dict[str, Any] = resolve(schema, frozenset())
+    if kept:
+        result[defs_key] = dict(defs)
+    return result
+
+
+def to_qwen_tool_choice(
+    tool_choice: str | Mapping[str, Any] | NamedToolChoice | None, tool_required: bool
+) -> ToolChoice | None:
+    """``auto``/``none``/``required``, a tool name, or an OpenAI-style ``{"function": {"name": ...}}`` dict.
+
+    ``None`` means ``"required"`` when ``tool_required`` is set, else the service default (auto).
+    """
+    if tool_choice is None:
+        return "required" if tool_required else None
+    if isinstance(tool_choice, NamedToolChoice):
+        return tool_choice
+    if isinstance(tool_choice, str):
+        if tool_choice in ("auto", "none", "required"):
+            return tool_choice  # type: ignore[return-value]
+        return NamedToolChoice(tool_choice)
+    function = tool_choice.get("function")
+    name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidRequestError(
+            f"tool_choice {tool_choice!r} names no function; use 'auto', 'none', 'required', a tool name or "
+            "{'type': 'function', 'function': {'name': ...}}"
+        )
+    return NamedToolChoice(name)
+
+
+def to_qwen_response_format(value: ResponseFormat | Mapping[str, Any]) -> ResponseFormat:
+    """A core response format from itself or the OpenAI shape (``{"type": "json_schema", "json_schema": ...}``)."""
+    if isinstance(value, ResponseFormat):
+        return value
+    kind = value.get("type")
+    if kind in ("text", "json_object"):
+        return ResponseFormat(type=kind)
+    spec = value.get("json_schema")
+    if kind != "json_schema" or not isinstance(spec, Mapping) or not isinstance(spec.get("schema"), Mapping):
+        raise InvalidRequestError(
+            f"response_format {value!r} is not understood; use {{'type': 'json_object'}} or "
+            "{'type': 'json_schema', 'json_schema': {'name': ..., 'schema': {...}}}"
+        )
+    return ResponseFormat(
+        type="json_schema", schema=spec["schema"], name=str(spec.get("name") or "response"),
+        description=spec.get("description"), strict=spec.get("strict", value.get("strict")),
+    )
+
+
+# -- core -> LlamaIndex ------------------------------------------------------------------------------------
+
+
+def tool_kwargs(arguments: str) -> dict[str, Any] | str:
+    """Arguments as a dict when they are a complete JSON object, else the raw (possibly partial) string."""
+    try:
+        value = json.loads(arguments) if arguments.strip() else {}
+    except ValueError:
+        return arguments
+    return value if isinstance(value, dict) else arguments
+
+
+def _wire_style_calls(calls: Sequence[ToolCall]) -> list[dict[str, Any]]:
+    """The legacy ``additional_kwargs["tool_calls"]`` form (OpenAI-style dicts)."""
+    return [
+        {"id": call.id, "type": "function", "index": call.index,
+         "function": {"name": call.name, "arguments": call.arguments}}
+        for call in calls
+    ]
+
+
+def _message(text: str, reasoning: str, calls: Sequence[ToolCall], reasoning_tokens: int | None) -> ChatMessage:
+    blocks: list[ContentBlock] = []
+    if reasoning:
+        blocks.append(ThinkingBlock(content=reasoning, num_tokens=reasoning_tokens))
+    blocks.append(TextBlock(text=text))
+    blocks.extend(
+        ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=tool_kwargs(call.arguments))
+        for call in calls
+    )
+    extra: dict[str, Any] = {}
+    if calls:
+        extra["tool_calls"] = _wire_style_calls(calls)
+    if reasoning:
+        extra["reasoning_content"] = reasoning
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
+
+
+def usage_kwargs(usage: Usage | None) -> dict[str, int | None]:
+    """Token counts under the names LlamaIndex's token counters read."""
+    if usage is None:
+        return {}
+    return {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "cached_tokens": usage.cached_tokens,
+    }
+
+
+def _meta(
+    request_id: str | None, model: str | None, finish_reason: str | None, usage: Usage | None,
+    search_info: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(``raw``, ``additional_kwargs``) of a response: ids, finish reason and usage."""
+    raw: dict[str, Any] = {
+        "request_id": request_id, "model": model, "finish_reason": finish_reason,
+        "usage": dict(usage.raw) if usage is not None else None,
+    }
+    if search_info:
+        raw["search_info"] = dict(search_info)
+    extra: dict[str, Any] = {"request_id": request_id, "model": model, "finish_reason": finish_reason}
+    extra.update(usage_kwargs(usage))
+    return raw, extra
+
+
+def from_qwen_result(result: ChatResult) -> ChatResponse:
+    """A complete answer as a ``ChatResponse`` (thinking, text and tool-call blocks; usage and ids)."""
+    usage = result.usage
+    message = _message(
+        result.text, result.reasoning, result.tool_calls, usage.reasoning_tokens if usage is not None else None
+    )
+    raw, extra = _meta(result.request_id, result.model, result.finish_reason, usage, result.search_info)
+    return ChatResponse(message=message, raw=raw, additional_kwargs=extra)
+
+
+def completion_from_chat(response: ChatResponse) -> CompletionResponse:
+    """The completion view of a chat response (keeps usage, ids and the streamed delta)."""
+    return CompletionResponse(
+        text=response.message.content or "",
+        delta=response.delta,
+        raw=response.raw,
+        additional_kwargs=response.additional_kwargs,
+    )
+
+
+class ChatStream:
+    """Turns the deltas of one streamed call into LlamaIndex's cumulative ``ChatResponse`` chunks.
+
+    Each chunk's ``message`` holds everything so far; ``delta`` the new text and
+    ``additional_kwargs["thinking_delta"]`` the new reasoning. Tool calls come from the core accumulator
+    (merged by index); their arguments may be partial JSON until the stream ends.
+    """
+
+    def __init__(self, model: str | None = None) -> None:
+        self._accumulator = StreamAccumulator()
+        self._text = ""
+        self._reasoning = ""
+        self._calls: tuple[ToolCall, ...] = ()
+        self._usage: Usage | None = None
+        self._finish_reason: str | None = None
+        self._request_id: str | None = None
+        self._model = model
+        self.chunks = 0
+
+    def add(self, delta: ChatDelta) -> ChatResponse | None:
+        """Merge one delta; return the chunk to yield (``None`` for other choices or empty deltas)."""
+        self._accumulator.add(delta)
+        if delta.index != 0:
+            return None  # LlamaIndex responses carry one choice
+        self._text += delta.text
+        self._reasoning += delta.reasoning
+        if delta.tool_call_chunks:
+            self._calls = self._accumulator.snapshot().tool_calls
+        self._usage = delta.usage or self._usage
+        self._finish_reason = delta.finish_reason or self._finish_reason
+        self._request_id = delta.request_id or self._request_id
+        self._model = delta.model or self._model
+        if not (delta.text or delta.reasoning or delta.tool_call_chunks or delta.usage or delta.finish_reason):
+            return None
+        self.chunks += 1
+        return self._response(delta)
+
+    def _response(self, delta: ChatDelta) -> ChatResponse:
+        usage = self._usage
+        message = _message(
+            self._text, self._reasoning, self._calls, usage.reasoning_tokens if usage is not None else None
+        )
+        raw, extra = _meta(self._request_id, self._model, self._finish_reason, usage, delta.search_info)
+        if delta.reasoning:
+            extra["thinking_delta"] = delta.reasoning
+        return ChatResponse(message=message, delta=delta.text, raw=raw, additional_kwargs=extra)
+
+    def finish(self) -> ChatResult:
+        """The final result; raises when the stream carried nothing or a tool call never got its name."""
+        if not self.chunks:
+            raise ResponseParseError("the stream ended before the model sent anything", model=self._model)
+        return self._accumulator.result()
+
+
+def keep_first_tool_call(response: ChatResponse) -> ChatResponse:
+    """Drop all but the first tool call (for callers that did not allow parallel calls)."""
+    message = response.message
+    blocks = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
+    legacy = message.additional_kwargs.get("tool_calls")
+    if len(blocks) <= 1 and not (isinstance(legacy, list) and len(legacy) > 1):
+        return response
+    first = blocks[0] if blocks else None
+    message.blocks = [b for b in message.blocks if not isinstance(b, ToolCallBlock) or b is first]
+    if isinstance(legacy, list):
+        message.additional_kwargs["tool_calls"] = legacy[:1]
+    return response
+
+
+# -- tool selections -------------------------------------------------------------------------------------------
+
+
+def tool_selections(response: ChatResponse) -> list[ToolSelection]:
+    """Tool calls of a (possibly partial, streamed) response; partial arguments parse as far as they go."""
+    blocks = [block for block in response.message.blocks if isinstance(block, ToolCallBlock)]
+    if blocks:
+        return [
+            ToolSelection(
+                tool_id=block.tool_call_id or "",
+                tool_name=block.tool_name,
+                tool_kwargs=_parse_kwargs(block.tool_kwargs),
+            )
+            for block in blocks
+        ]
+    return [
+        ToolSelection(tool_id=call.id, tool_name=call.name, tool_kwargs=_parse_kwargs(call.arguments))
+        for call in _legacy_tool_calls(response.message.additional_kwargs.get("tool_calls"))
+    ]
+
+
+def _parse_kwargs(value: dict[str, Any] | str) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if not value.strip():
+        return {}
+    try:
+        parsed = parse_partial_json(value)
+    except (ValueError, TypeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
