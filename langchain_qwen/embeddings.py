@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
@@ -21,6 +20,7 @@ from qwen_core.embedding import (
     resolve_batch_size,
     validate_dimensions,
 )
+from qwen_core.lazy_client import LazyClient
 from qwen_core.settings import QwenSettings
 
 
@@ -98,8 +98,7 @@ class QwenEmbeddings(BaseModel, Embeddings):
     _settings: QwenSettings = PrivateAttr()
     _batch_size: int = PrivateAttr()
     _limiter: ConcurrencyLimiter = PrivateAttr()
-    _client: QwenClient | None = PrivateAttr(default=None)
-    _client_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _clients: LazyClient = PrivateAttr()
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
@@ -112,6 +111,7 @@ class QwenEmbeddings(BaseModel, Embeddings):
             timeout=self.timeout,
             max_retries=self.max_retries,
         )
+        self._clients = LazyClient(self._settings, self.api)
         info = get_embedding_model_info(self.model)
         validate_dimensions(info, self.dimensions)
         self._batch_size = resolve_batch_size(info, self.batch_size)
@@ -121,24 +121,15 @@ class QwenEmbeddings(BaseModel, Embeddings):
     @property
     def client(self) -> QwenClient:
         """The instance's one :class:`QwenClient`, created on first use (its connection pools are reused)."""
-        with self._client_lock:
-            if self._client is None:
-                self._client = QwenClient(self._settings, api=self.api)
-            return self._client
+        return self._clients.get()
 
     def close(self) -> None:
         """Close the client's sync connection pool (a later call opens a new one)."""
-        with self._client_lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        self._clients.close()
 
     async def aclose(self) -> None:
         """Close the client's connection pools (sync, and this event loop's async one)."""
-        with self._client_lock:
-            client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        await self._clients.aclose()
 
     def _options(self) -> dict[str, Any]:
         return {"model": self.model, "dimensions": self.dimensions, "batch_size": self._batch_size}

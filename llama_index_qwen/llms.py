@@ -44,6 +44,7 @@ from llama_index_qwen._messages import (
 from llama_index_qwen._structured import JsonSchemaProgram, structured_kwargs, structured_strategy
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo
 from qwen_core.errors import InvalidRequestError
+from qwen_core.lazy_client import LazyClient
 from qwen_core.settings import QwenSettings
 from qwen_core.types import Api, ChatRequest, ToolSpec
 
@@ -193,7 +194,7 @@ class Qwen(FunctionCallingLLM):
     )
 
     _settings: QwenSettings = PrivateAttr()
-    _client: QwenClient | None = PrivateAttr(default=None)
+    _clients: LazyClient = PrivateAttr()
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -202,6 +203,7 @@ class Qwen(FunctionCallingLLM):
             api_key=key, region=self.region, base_url=self.base_url, workspace=self.workspace,
             timeout=self.timeout, max_retries=self.max_retries,
         )
+        self._clients = LazyClient(self._settings, self.api)
         if "pydantic_program_mode" not in kwargs and self._info().thinking == "thinking_only":
             # thinking-only models refuse JSON modes and forced tool choice: parse structured output from text
             self.pydantic_program_mode = PydanticProgramMode.LLM
@@ -229,11 +231,7 @@ class Qwen(FunctionCallingLLM):
 
     def _get_client(self) -> QwenClient:
         """The one client of this instance, created on first use and reused (pooled connections)."""
-        if self._client is None:
-            from qwen_core.client import QwenClient
-
-            self._client = QwenClient(self._settings, api=self.api)
-        return self._client
+        return self._clients.get()
 
     def _request(self, messages: Sequence[ChatMessage], options: Mapping[str, Any]) -> ChatRequest:
         """The core request: instance options, overridden by per-call ones; raises on unknown options."""
@@ -445,13 +443,11 @@ class Qwen(FunctionCallingLLM):
 
     def close(self) -> None:
         """Release pooled connections (the instance stays usable; a new pool opens on the next call)."""
-        if self._client is not None:
-            self._client.close()
+        self._clients.close()
 
     async def aclose(self) -> None:
         """Release pooled connections, including this event loop's async pool."""
-        if self._client is not None:
-            await self._client.aclose()
+        await self._clients.aclose()
 
 
 def _tool_specs(tools: Sequence[ToolSpec | BaseTool]) -> tuple[ToolSpec, ...]:

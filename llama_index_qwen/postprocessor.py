@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Literal
 
 from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, model_validator
@@ -13,6 +12,7 @@ from typing_extensions import Self
 from qwen_core.client import QwenClient
 from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY, ConcurrencyLimiter
 from qwen_core.errors import InvalidRequestError
+from qwen_core.lazy_client import LazyClient
 from qwen_core.rerank import DEFAULT_RERANK_MODEL
 from qwen_core.rerank import arerank as _arerank
 from qwen_core.rerank import rerank as _rerank
@@ -74,8 +74,7 @@ class QwenRerank(BaseNodePostprocessor):
 
     _settings: QwenSettings = PrivateAttr()
     _limiter: ConcurrencyLimiter = PrivateAttr()
-    _client: QwenClient | None = PrivateAttr(default=None)
-    _client_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _clients: LazyClient = PrivateAttr()
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
@@ -87,6 +86,7 @@ class QwenRerank(BaseNodePostprocessor):
             timeout=self.timeout,
             max_retries=self.max_retries,
         )
+        self._clients = LazyClient(self._settings, self.api)
         self._limiter = ConcurrencyLimiter(self.max_concurrency)
         return self
 
@@ -97,24 +97,15 @@ class QwenRerank(BaseNodePostprocessor):
     @property
     def client(self) -> QwenClient:
         """The instance's one :class:`QwenClient`, created on first use."""
-        with self._client_lock:
-            if self._client is None:
-                self._client = QwenClient(self._settings, api=self.api)
-            return self._client
+        return self._clients.get()
 
     def close(self) -> None:
         """Close the client's sync connection pool (a later call opens a new one)."""
-        with self._client_lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        self._clients.close()
 
     async def aclose(self) -> None:
         """Close the client's connection pools (sync, and this event loop's async one)."""
-        with self._client_lock:
-            client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        await self._clients.aclose()
 
     def _postprocess_nodes(
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
