@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 _BOM: Final = b"\xef\xbb\xbf"
-_STATUS_COMMENT: Final = ":HTTP_STATUS/"
+_STATUS_COMMENT: Final = b":HTTP_STATUS/"
 
 
 class SSEEvent:
@@ -62,7 +62,7 @@ class SSEDecoder:
         self._buf = lines.pop()
         events: list[SSEEvent] = []
         for raw in lines:
-            self._line(raw[:-1] if raw.endswith(b"\r") else raw, events)
+            self._line(raw, events)
         return events
 
     def flush(self) -> list[SSEEvent]:
@@ -70,46 +70,47 @@ class SSEDecoder:
         events: list[SSEEvent] = []
         if self._buf:
             raw, self._buf = self._buf, b""
-            self._line(raw[:-1] if raw.endswith(b"\r") else raw, events)
+            self._line(raw, events)
         self._dispatch(events)
         return events
 
     def _line(self, raw: bytes, events: list[SSEEvent]) -> None:
+        # hot path (several lines per streamed token): dispatch on byte prefixes, decode only kept values
+        if raw[-1:] == b"\r":
+            raw = raw[:-1]
         if not raw:
             self._dispatch(events)
-            return
-        line = raw.decode("utf-8")
-        if line[0] == ":":
-            if line.startswith(_STATUS_COMMENT):
-                self._status = _to_int(line[len(_STATUS_COMMENT):])
-            return
-        name, sep, value = line.partition(":")
-        if sep and value[:1] == " ":
-            value = value[1:]
-        if name == "data":
-            self._data.append(value)
-        elif name == "event":
+        elif raw[:5] == b"data:":
+            self._data.append((raw[6:] if raw[5:6] == b" " else raw[5:]).decode("utf-8"))
+        elif raw[0] == 58:  # b":": a comment; the native service writes the HTTP status in one
+            if raw[:13] == _STATUS_COMMENT:
+                self._status = _to_int(raw[13:])
+        elif raw[:3] == b"id:":
             if self._data:
                 self._dispatch(events)
-            self._event = value
-        elif name == "id":
+            self._id = _value(raw, 3)
+        elif raw[:6] == b"event:":
             if self._data:
                 self._dispatch(events)
-            self._id = value
-        elif name == "status":
-            self._status = _to_int(value)
+            self._event = _value(raw, 6)
+        elif raw[:7] == b"status:":
+            self._status = _to_int(raw[7:])
 
     def _dispatch(self, events: list[SSEEvent]) -> None:
-        if self._data:
-            data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
-            events.append(SSEEvent(data, self._event, self._id, self._status))
-        self._data = []
+        data = self._data
+        if data:
+            events.append(SSEEvent(data[0] if len(data) == 1 else "\n".join(data), self._event, self._id, self._status))
+            self._data = []
         self._event = None
         self._id = None
         self._status = None
 
 
-def _to_int(text: str) -> int | None:
+def _value(raw: bytes, start: int) -> str:
+    return (raw[start + 1:] if raw[start:start + 1] == b" " else raw[start:]).decode("utf-8")
+
+
+def _to_int(text: str | bytes) -> int | None:
     try:
         return int(text.strip())
     except ValueError:

@@ -60,9 +60,13 @@ class ToolCall:
     index: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ToolCallChunk:
-    """A streamed tool-call fragment. Continuation fragments carry ``id=None`` and ``name=None``."""
+    """A streamed tool-call fragment. Continuation fragments carry ``id=None`` and ``name=None``.
+
+    Treat as read-only. Not frozen on purpose: one is built per streamed fragment, and a frozen dataclass's
+    ``__init__`` costs several times more.
+    """
 
     index: int
     id: str | None = None
@@ -155,9 +159,13 @@ class ChatRequest:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Usage:
-    """Token usage. Detail fields are ``None`` when the service did not report them."""
+    """Token usage. Detail fields are ``None`` when the service did not report them.
+
+    Treat as read-only. Not frozen on purpose: native streams report usage on every frame, so one is built per
+    streamed token.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
@@ -207,9 +215,12 @@ class ChatResult:
         return self.choices[0].finish_reason if self.choices else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChatDelta:
     """One parsed stream event: only the new fragments since the previous event.
+
+    Treat as read-only. Not frozen on purpose: one is built per streamed token, and a frozen dataclass's
+    ``__init__`` (``object.__setattr__`` per field) costs several times more on that hot path.
 
     ``usage`` is the usage known so far (the parsers normalise the native cumulative usage and the
     compatible final usage chunk to the same meaning: the latest value wins).

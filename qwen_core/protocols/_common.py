@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
+import orjson
+
 from qwen_core.errors import ResponseParseError
 from qwen_core.settings import QwenSettings
 from qwen_core.types import (
@@ -21,14 +23,24 @@ from qwen_core.types import (
 )
 
 _BOM: Final = "\ufeff"
+_BOM_BYTES: Final = b"\xef\xbb\xbf"
 #: Values the services use for "not finished yet" (native streams send the *string* "null", Q1).
 _UNFINISHED: Final = frozenset({"", "null"})
 _MAX_RAW_ERROR_CHARS: Final = 500
 
 
 def dumps_body(payload: Mapping[str, Any]) -> bytes:
-    """Compact UTF-8 JSON bytes (non-ASCII kept as is: smaller bodies, readable captures)."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON, non-ASCII unescaped (what the service and the SDKs send)."""
+    return orjson.dumps(payload, default=_jsonable, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _jsonable(value: Any) -> Any:
+    """Mappings and sequences orjson does not know natively (e.g. ``MappingProxyType`` from user input)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (list, tuple, set, frozenset)) or hasattr(value, "__iter__"):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def loads_body(body: bytes | str) -> Any:
@@ -37,6 +49,11 @@ def loads_body(body: bytes | str) -> Any:
     Raises:
         ResponseParseError: the body is not JSON.
     """
+    if isinstance(body, (bytes, bytearray)):
+        try:
+            return orjson.loads(body[3:] if body.startswith(_BOM_BYTES) else body)
+        except ValueError:
+            pass  # not strict UTF-8 JSON: retry leniently below, so the error message shows the text
     text = body.decode("utf-8", errors="replace") if isinstance(body, (bytes, bytearray)) else body
     if text.startswith(_BOM):
         text = text[1:]
@@ -47,9 +64,9 @@ def loads_body(body: bytes | str) -> Any:
 
 
 def loads_event_data(data: str) -> Any:
-    """Decode one SSE ``data`` payload (hot path: one call per streamed token)."""
+    """Decode one SSE ``data`` payload (hot path: one call per streamed token; orjson is ~4x json's speed)."""
     try:
-        return json.loads(data)
+        return orjson.loads(data)
     except ValueError:
         raise ResponseParseError(f"stream event data is not JSON: {truncate(data)!r}") from None
 

@@ -224,6 +224,8 @@ def parse_compatible_stream_event(event: SSEEvent) -> tuple[ChatDelta, ...]:
     if not choices:
         # the include_usage chunk has "choices": [] (Q6)
         return (ChatDelta(usage=usage, request_id=request_id, model=model),) if usage is not None else ()
+    if len(choices) == 1:
+        return (_compat_delta(choices[0], 0, usage, request_id, model),)
     return tuple(_compat_delta(item, i, usage, request_id, model) for i, item in enumerate(choices))
 
 

@@ -323,6 +323,8 @@ def parse_native_stream_event(event: SSEEvent) -> tuple[ChatDelta, ...]:
                 search_info=search_info,
             ),
         )
+    if len(choices) == 1:
+        return (_native_delta(choices[0], 0, usage, request_id, search_info),)
     return tuple(_native_delta(item, i, usage, request_id, search_info) for i, item in enumerate(choices))
 
 
