@@ -16,7 +16,6 @@ EventParser = Callable[[SSEEvent], tuple[ChatDelta, ...]]
 
 #: Pool limits: enough for heavy fan-out, bounded so 1,000 concurrent calls never open 1,000 sockets.
 MAX_CONNECTIONS = 100
-MAX_KEEPALIVE = 100
 KEEPALIVE_EXPIRY = 30.0
 
 
