@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-import urllib.request
 import weakref
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING
@@ -160,6 +159,8 @@ def _ca_bundle() -> str | None:
 
 def _proxy_for(url: str) -> str | None:
     """The proxy the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``) sets for ``url``, if any."""
+    import urllib.request
+
     parts = urlsplit(url)
     proxy = urllib.request.getproxies().get(parts.scheme)
     if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
