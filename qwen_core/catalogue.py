@@ -156,10 +156,12 @@ class ModelCatalogue:
         self._chat: dict[str, ModelInfo] = {m.name: m for m in chat}
         self._embedding: dict[str, EmbeddingModelInfo] = {m.name: m for m in embedding}
         self._rerank: dict[str, RerankModelInfo] = {m.name: m for m in rerank}
+        self._resolved: dict[tuple[str, tuple[tuple[str, Any], ...]], ModelInfo] = {}  # per-call lookups, memoised
 
     def register(self, info: ModelInfo | EmbeddingModelInfo | RerankModelInfo) -> None:
         """Add or replace an entry (the user's word wins over the built-in table)."""
         with self._lock:
+            self._resolved.clear()
             if isinstance(info, ModelInfo):
                 self._chat[info.name] = info
             elif isinstance(info, EmbeddingModelInfo):
@@ -169,6 +171,17 @@ class ModelCatalogue:
 
     def chat_model(self, name: str, **overrides: Any) -> ModelInfo:
         """Facts for chat model ``name`` (family entry for snapshots; defaults when unknown)."""
+        key = (name, tuple(sorted(overrides.items())))
+        try:
+            return self._resolved[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable override value: resolve without memoising
+            return self._resolve_chat(name, overrides)
+        resolved = self._resolved[key] = self._resolve_chat(name, overrides)
+        return resolved
+
+    def _resolve_chat(self, name: str, overrides: dict[str, Any]) -> ModelInfo:
         info = _lookup(self._chat, name)
         base = replace(info, name=name) if info is not None else ModelInfo(name, known=False)
         return replace(base, **overrides) if overrides else base
