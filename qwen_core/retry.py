@@ -8,10 +8,7 @@ honour the service's ``Retry-After`` (capped by ``max_delay``).
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
-from time import time
 
 from qwen_core.errors import APIError
 
@@ -43,24 +40,3 @@ class RetryPolicy:
 def retry_after_of(error: BaseException) -> float | None:
     """The ``Retry-After`` the service sent with ``error``, in seconds, if any."""
     return error.retry_after if isinstance(error, APIError) else None
-
-
-def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date); keys lower-case."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
-    except (TypeError, ValueError):
-        return None

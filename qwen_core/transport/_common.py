@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from qwen_core.errors import APIStatusError
-from qwen_core.retry import parse_retry_after
+from qwen_core.protocols._errors import retry_after_seconds
 from qwen_core.sse import SSEDecoder
 from qwen_core.sse import SSEEvent as SSEEvent
 from qwen_core.types import ChatDelta
@@ -22,7 +22,7 @@ KEEPALIVE_EXPIRY = 30.0
 def status_error(parse_error: ErrorParser, status: int, body: bytes, headers: Mapping[str, str]) -> APIStatusError:
     """The typed error for an error answer, with the service's ``Retry-After`` attached."""
     error = parse_error(status, body, headers)
-    error.retry_after = parse_retry_after(headers)
+    error.retry_after = retry_after_seconds(headers)
     return error
 
 

@@ -4,7 +4,7 @@ import random
 
 from qwen_core.catalogue import ModelCatalogue, ModelInfo, get_embedding_model_info, get_model_info
 from qwen_core.errors import AuthenticationError, RateLimitError, ServerError
-from qwen_core.retry import RetryPolicy, parse_retry_after
+from qwen_core.retry import RetryPolicy
 
 
 def test_catalogue_required_models_and_snapshots() -> None:
@@ -41,11 +41,3 @@ def test_retry_policy() -> None:
         assert base * 0.75 <= policy.delay(attempt, rng=rng) <= base * 1.25
     assert policy.delay(0, retry_after=3.0) == 3.0
     assert policy.delay(0, retry_after=100.0) == 8.0
-
-
-def test_parse_retry_after() -> None:
-    assert parse_retry_after({"retry-after": "2"}) == 2.0
-    assert parse_retry_after({"retry-after-ms": "1500"}) == 1.5
-    assert parse_retry_after({}) is None
-    assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
-    assert parse_retry_after({"retry-after": "soon"}) is None
