@@ -35,8 +35,3 @@ class RetryPolicy:
         backoff = min(self.base_delay * (2.0**attempt), self.max_delay)
         spread: float = (rng or _RNG).uniform(-self.jitter, self.jitter)
         return max(0.0, backoff * (1.0 + spread))
-
-
-def retry_after_of(error: BaseException) -> float | None:
-    """The ``Retry-After`` the service sent with ``error``, in seconds, if any."""
-    return error.retry_after if isinstance(error, APIError) else None
