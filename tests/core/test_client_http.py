@@ -305,3 +305,16 @@ def test_dropped_clients_leak_no_sockets(fresh: Emulator) -> None:
         gc.collect()
     leaks = [w for w in caught if issubclass(w.category, ResourceWarning)]
     assert not leaks, [str(w.message) for w in leaks]
+
+
+def test_two_clients_with_different_keys_do_not_interfere() -> None:
+    with Emulator(api_keys={"sk-good"}) as strict:
+        good = QwenClient(api="dashscope", api_key="sk-good", base_url=strict.base_url)
+        bad = QwenClient(api="compatible", api_key="sk-bad", base_url=strict.base_url, max_retries=0)
+        with good, bad:
+            for _ in range(3):
+                assert good.chat(ask()).text
+                with pytest.raises(AuthenticationError):
+                    bad.chat(ask())
+        keys = [r.headers["authorization"] for r in strict.requests]
+    assert keys == ["Bearer sk-good", "Bearer sk-bad"] * 3
