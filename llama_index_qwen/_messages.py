@@ -30,6 +30,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
 from qwen_core.errors import InvalidRequestError, ResponseParseError
+from qwen_core.protocols._common import synthesize_tool_call_id
 from qwen_core.streaming import StreamAccumulator
 from qwen_core.types import (
     AudioPart,
@@ -155,6 +156,8 @@ def _video_url(block: VideoBlock) -> str:
 
 def _content(parts: list[ContentPart]) -> str | tuple[ContentPart, ...]:
     """Plain text as a string (what every endpoint accepts); multimodal content as parts."""
+    if len(parts) == 1 and isinstance(parts[0], TextPart):  # the usual message: skip the generic join
+        return parts[0].text
     if all(isinstance(part, TextPart) for part in parts):
         return "\n".join(part.text for part in parts if isinstance(part, TextPart))
     return tuple(parts)
@@ -302,6 +305,90 @@ def to_qwen_response_format(value: ResponseFormat | Mapping[str, Any]) -> Respon
 # -- core -> LlamaIndex ------------------------------------------------------------------------------------
 
 
+# Built once per streamed chunk, so their construction is on the hot path. Pydantic's validated constructors
+# copy values we have just built ourselves (ChatMessage also runs its Python ``__init__`` and ``images`` validator,
+# about 3 us a message), so these three are assembled directly. That is safe because every value given is already
+# of the field's validated type and freshly built for this one object (blocks are validated TextBlock/ThinkingBlock/
+# ToolCallBlock instances, which validation keeps as-is; the dicts and lists are new), we never set
+# ``additional_kwargs["images"]`` (the only input ChatMessage's validator acts on), and ``__dict__`` lists every field
+# in declaration order, exactly as validation leaves it. ``_ASSEMBLE`` re-checks at import that the models still
+# have exactly the fields and validators this relies on; if LlamaIndex changes them we fall back to the validated
+# constructors (tests/llama_index/test_li_construct.py fails loudly on that, and compares both paths).
+
+_set_attribute = object.__setattr__
+_new_object = object.__new__
+
+#: model -> (field names in declaration order, names of its validators) the direct assembly relies on.
+ASSEMBLED_MODELS: Mapping[type[Any], tuple[tuple[str, ...], frozenset[str]]] = {
+    ChatMessage: (("role", "additional_kwargs", "blocks"), frozenset({"legacy_additional_kwargs_image"})),
+    ChatResponse: (("message", "raw", "delta", "logprobs", "additional_kwargs"), frozenset()),
+    CompletionResponse: (("text", "additional_kwargs", "raw", "logprobs", "delta"), frozenset()),
+}
+
+
+def _assemblable(model: type[Any], fields: tuple[str, ...], validators: frozenset[str]) -> bool:
+    decorators = model.__pydantic_decorators__
+    found = {*decorators.validators, *decorators.field_validators, *decorators.root_validators,
+             *decorators.model_validators}
+    return (
+        tuple(model.model_fields) == fields and found == validators and not model.__private_attributes__
+        and model.model_config.get("extra") in (None, "ignore") and not model.model_config.get("frozen")
+    )
+
+
+_ASSEMBLE = all(_assemblable(model, *spec) for model, spec in ASSEMBLED_MODELS.items())
+
+
+def _assemble(model: type[Any], values: dict[str, Any], fields_set: set[str]) -> Any:
+    """An instance holding ``values`` (every field, declaration order), as validation would leave it."""
+    instance = _new_object(model)
+    _set_attribute(instance, "__dict__", values)
+    _set_attribute(instance, "__pydantic_fields_set__", fields_set)
+    _set_attribute(instance, "__pydantic_extra__", None)
+    _set_attribute(instance, "__pydantic_private__", None)
+    return instance
+
+
+def assistant_message(blocks: list[ContentBlock], extra: dict[str, Any]) -> ChatMessage:
+    """``ChatMessage(role=ASSISTANT, blocks=blocks, additional_kwargs=extra)``; takes ownership of both."""
+    if not _ASSEMBLE:
+        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
+    return _assemble(  # type: ignore[no-any-return]
+        ChatMessage,
+        {"role": MessageRole.ASSISTANT, "additional_kwargs": extra, "blocks": blocks},
+        {"role", "blocks", "additional_kwargs"},
+    )
+
+
+def chat_response(
+    message: ChatMessage, raw: dict[str, Any], extra: dict[str, Any], delta: str | None = None
+) -> ChatResponse:
+    """``ChatResponse(message=..., raw=..., additional_kwargs=..., [delta=...])``; ``delta=None`` leaves it unset."""
+    if not _ASSEMBLE:
+        if delta is None:
+            return ChatResponse(message=message, raw=raw, additional_kwargs=extra)
+        return ChatResponse(message=message, delta=delta, raw=raw, additional_kwargs=extra)
+    fields_set = {"message", "raw", "additional_kwargs"}
+    if delta is not None:
+        fields_set.add("delta")
+    return _assemble(  # type: ignore[no-any-return]
+        ChatResponse,
+        {"message": message, "raw": raw, "delta": delta, "logprobs": None, "additional_kwargs": extra},
+        fields_set,
+    )
+
+
+def completion_response(text: str, extra: dict[str, Any], raw: Any, delta: str | None) -> CompletionResponse:
+    """``CompletionResponse(text=..., delta=..., raw=..., additional_kwargs=...)``; takes ownership of ``extra``."""
+    if not _ASSEMBLE:
+        return CompletionResponse(text=text, delta=delta, raw=raw, additional_kwargs=extra)
+    return _assemble(  # type: ignore[no-any-return]
+        CompletionResponse,
+        {"text": text, "additional_kwargs": extra, "raw": raw, "logprobs": None, "delta": delta},
+        {"text", "delta", "raw", "additional_kwargs"},
+    )
+
+
 def tool_kwargs(arguments: str) -> dict[str, Any] | str:
     """Arguments as a dict when they are a complete JSON object, else the raw (possibly partial) string."""
     try:
@@ -325,16 +412,16 @@ def _message(text: str, reasoning: str, calls: Sequence[ToolCall], reasoning_tok
     if reasoning:
         blocks.append(ThinkingBlock(content=reasoning, num_tokens=reasoning_tokens))
     blocks.append(TextBlock(text=text))
-    blocks.extend(
-        ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=tool_kwargs(call.arguments))
-        for call in calls
-    )
     extra: dict[str, Any] = {}
     if calls:
+        blocks.extend(
+            ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=tool_kwargs(call.arguments))
+            for call in calls
+        )
         extra["tool_calls"] = _wire_style_calls(calls)
     if reasoning:
         extra["reasoning_content"] = reasoning
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
+    return assistant_message(blocks, extra)
 
 
 def usage_kwargs(usage: Usage | None) -> dict[str, int | None]:
@@ -373,47 +460,73 @@ def from_qwen_result(result: ChatResult) -> ChatResponse:
         result.text, result.reasoning, result.tool_calls, usage.reasoning_tokens if usage is not None else None
     )
     raw, extra = _meta(result.request_id, result.model, result.finish_reason, usage, result.search_info)
-    return ChatResponse(message=message, raw=raw, additional_kwargs=extra)
+    return chat_response(message, raw, extra)
 
 
 def completion_from_chat(response: ChatResponse) -> CompletionResponse:
-    """The completion view of a chat response (keeps usage, ids and the streamed delta)."""
-    return CompletionResponse(
-        text=response.message.content or "",
-        delta=response.delta,
-        raw=response.raw,
-        additional_kwargs=response.additional_kwargs,
+    """The completion view of a chat response (keeps usage, ids and the streamed delta).
+
+    The completion takes over the response's ``raw`` and ``additional_kwargs`` objects: every caller builds the
+    chat response only to convert it and never hands it out, so nothing else holds them.
+    """
+    return completion_response(
+        response.message.content or "", response.additional_kwargs, response.raw, response.delta
     )
+
+
+class _ToolView:
+    """Choice 0's view of one streamed tool call, merged like the core accumulator merges it."""
+
+    __slots__ = ("arguments", "id", "name")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.name: str | None = None
+        self.arguments = ""
 
 
 class ChatStream:
     """Turns the deltas of one streamed call into LlamaIndex's cumulative ``ChatResponse`` chunks.
 
     Each chunk's ``message`` holds everything so far; ``delta`` the new text and
-    ``additional_kwargs["thinking_delta"]`` the new reasoning. Tool calls come from the core accumulator
-    (merged by index); their arguments may be partial JSON until the stream ends.
+    ``additional_kwargs["thinking_delta"]`` the new reasoning. Tool calls are merged by index (id and name from
+    their first non-empty values, arguments concatenated); their arguments may be partial JSON until the stream
+    ends. Chunks share no mutable objects with each other.
+
+    The core accumulator sees every delta and is the one source of :meth:`finish`'s result (all choices, its
+    checks); this class keeps only the running views of choice 0 that each chunk needs (its text, reasoning
+    and tool calls, rebuilt only when a tool-call fragment arrives), so nothing is re-joined per chunk.
     """
 
     def __init__(self, model: str | None = None) -> None:
         self._accumulator = StreamAccumulator()
         self._text = ""
         self._reasoning = ""
+        self._tools: dict[int, _ToolView] = {}
         self._calls: tuple[ToolCall, ...] = ()
         self._usage: Usage | None = None
         self._finish_reason: str | None = None
         self._request_id: str | None = None
+        self._last_request_id: str | None = None  # of any choice: what the core accumulator names calls after
         self._model = model
+        self._meta_key: tuple[Any, ...] | None = None
+        self._raw: dict[str, Any] = {}
+        self._extra: dict[str, Any] = {}
         self.chunks = 0
 
     def add(self, delta: ChatDelta) -> ChatResponse | None:
         """Merge one delta; return the chunk to yield (``None`` for other choices or empty deltas)."""
         self._accumulator.add(delta)
+        if delta.request_id:
+            self._last_request_id = delta.request_id
         if delta.index != 0:
             return None  # LlamaIndex responses carry one choice
-        self._text += delta.text
-        self._reasoning += delta.reasoning
+        if delta.text:
+            self._text += delta.text
+        if delta.reasoning:
+            self._reasoning += delta.reasoning
         if delta.tool_call_chunks:
-            self._calls = self._accumulator.snapshot().tool_calls
+            self._merge_tool_calls(delta)
         self._usage = delta.usage or self._usage
         self._finish_reason = delta.finish_reason or self._finish_reason
         self._request_id = delta.request_id or self._request_id
@@ -423,15 +536,49 @@ class ChatStream:
         self.chunks += 1
         return self._response(delta)
 
+    def _merge_tool_calls(self, delta: ChatDelta) -> None:
+        """Merge the fragments, then rebuild the calls (what the accumulator's snapshot would give for choice 0)."""
+        tools = self._tools
+        for chunk in delta.tool_call_chunks:
+            tool = tools.get(chunk.index)
+            if tool is None:
+                tool = tools[chunk.index] = _ToolView()
+            if chunk.id and tool.id is None:
+                tool.id = chunk.id
+            if chunk.name and tool.name is None:
+                tool.name = chunk.name
+            if chunk.arguments:
+                tool.arguments += chunk.arguments
+        request_id = self._last_request_id
+        self._calls = tuple(
+            ToolCall(
+                id=tool.id or synthesize_tool_call_id(request_id, index),
+                name=tool.name or "",
+                arguments=tool.arguments,
+                index=index,
+            )
+            for index, tool in sorted(tools.items())
+        )
+
     def _response(self, delta: ChatDelta) -> ChatResponse:
         usage = self._usage
         message = _message(
             self._text, self._reasoning, self._calls, usage.reasoning_tokens if usage is not None else None
         )
-        raw, extra = _meta(self._request_id, self._model, self._finish_reason, usage, delta.search_info)
+        key = (self._request_id, self._model, self._finish_reason, usage)
+        if key != self._meta_key:  # ids, finish reason and usage change a few times per stream, not per chunk
+            self._raw, self._extra = _meta(self._request_id, self._model, self._finish_reason, usage, None)
+            self._meta_key = key
+        # fresh dicts per chunk: callers may mutate a chunk without touching the others
+        raw = self._raw.copy()
+        if usage is not None:
+            raw["usage"] = dict(usage.raw)
+        if delta.search_info:
+            raw["search_info"] = dict(delta.search_info)
+        extra = self._extra.copy()
         if delta.reasoning:
             extra["thinking_delta"] = delta.reasoning
-        return ChatResponse(message=message, delta=delta.text, raw=raw, additional_kwargs=extra)
+        return chat_response(message, raw, extra, delta.text)
 
     def finish(self) -> ChatResult:
         """The final result; raises when the stream carried nothing or a tool call never got its name."""
