@@ -167,9 +167,9 @@ def parse_native_usage(raw: Any) -> Usage | None:
     if not raw or type(raw) is not dict:
         return None
     get = raw.get
-    input_tokens = get("input_tokens") or 0
-    output_tokens = get("output_tokens") or 0
-    total = get("total_tokens")
+    input_tokens = int_or_none(get("input_tokens")) or 0
+    output_tokens = int_or_none(get("output_tokens")) or 0
+    total = int_or_none(get("total_tokens"))
     prompt_details = get("prompt_tokens_details")
     output_details = get("output_tokens_details")
     image_tokens = get("image_tokens")
@@ -180,9 +180,9 @@ def parse_native_usage(raw: Any) -> Usage | None:
         input_tokens,
         output_tokens,
         input_tokens + output_tokens if total is None else total,  # missing on multimodal (Q18)
-        prompt_details.get("cached_tokens") if prompt_details else None,
-        output_details.get("reasoning_tokens") if output_details else None,
-        image_tokens,
+        int_or_none(prompt_details.get("cached_tokens")) if prompt_details else None,
+        int_or_none(output_details.get("reasoning_tokens")) if output_details else None,
+        int_or_none(image_tokens),
         raw,
     )
 
