@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.messages import (
     AIMessage,
@@ -24,6 +24,7 @@ from langchain_core.messages import (
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import BaseModel
 
 from langchain_qwen._errors import QwenInvalidRequestError
 from qwen_core import types as qt
@@ -307,15 +308,20 @@ def from_qwen_choice(choice: qt.Choice, result: qt.ChatResult) -> ChatGeneration
     metadata = _metadata(result.model, result.request_id, choice.finish_reason, result.search_info)
     if choice.logprobs is not None:
         metadata["logprobs"] = {"content": list(choice.logprobs)}
-    message = AIMessage(
-        content=choice.text,
-        additional_kwargs={"reasoning_content": choice.reasoning} if choice.reasoning else {},
-        tool_calls=[call for call in parsed if call.get("type") == "tool_call"],
-        invalid_tool_calls=[call for call in parsed if call.get("type") == "invalid_tool_call"],
-        usage_metadata=from_qwen_usage(result.usage) if result.usage is not None else None,
-        response_metadata=metadata,
-    )
-    return ChatGeneration(message=message, generation_info={"finish_reason": choice.finish_reason})
+    additional_kwargs = {"reasoning_content": choice.reasoning} if choice.reasoning else {}
+    usage = from_qwen_usage(result.usage) if result.usage is not None else None
+    if parsed:
+        message = AIMessage(
+            content=choice.text,
+            additional_kwargs=additional_kwargs,
+            tool_calls=[call for call in parsed if call.get("type") == "tool_call"],
+            invalid_tool_calls=[call for call in parsed if call.get("type") == "invalid_tool_call"],
+            usage_metadata=usage,
+            response_metadata=metadata,
+        )
+    else:
+        message = _text_message(choice.text, additional_kwargs, usage, metadata)
+    return _generation(message, {"finish_reason": choice.finish_reason})
 
 
 def from_qwen_result(result: qt.ChatResult) -> ChatResult:
@@ -354,9 +360,12 @@ class StreamConverter:
         metadata: dict[str, Any] = {"model_provider": MODEL_PROVIDER}
         if delta.logprobs:
             metadata["logprobs"] = {"content": list(delta.logprobs)}
+        additional_kwargs = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
+        if not delta.tool_call_chunks:  # text / reasoning: the hot path, built without re-validation
+            return _generation_chunk(_text_chunk(delta.text, additional_kwargs, metadata))
         message = AIMessageChunk(
             content=delta.text,
-            additional_kwargs={"reasoning_content": delta.reasoning} if delta.reasoning else {},
+            additional_kwargs=additional_kwargs,
             tool_call_chunks=[
                 tool_call_chunk(name=part.name, args=part.arguments, id=part.id, index=part.index)
                 for part in delta.tool_call_chunks
@@ -375,3 +384,114 @@ class StreamConverter:
             chunk_position="last",
         )
         return ChatGenerationChunk(message=message, generation_info={"finish_reason": self.finish_reason})
+
+
+# -- trusted construction of the per-token / per-call objects ------------------------------------
+#
+# Pydantic validation of an ``AIMessage(Chunk)`` and its ``ChatGeneration(Chunk)`` costs several times more than
+# the rest of our per-chunk work. For the inputs below (a ``str`` content, fresh dicts, no tool calls of any kind)
+# it changes nothing: no field needs coercion and langchain-core's validators (``_backwards_compat_tool_calls``,
+# ``init_tool_calls``, ``init_server_tool_calls``, ``set_text``) leave every other field at its default, except
+# ``text``, which we set to ``message.text`` as ``set_text`` does. So these helpers write the instance state
+# directly, exactly as ``BaseModel.model_construct`` does (``__dict__`` with every field, the fields set,
+# ``__pydantic_extra__``, ``__pydantic_private__``), without its per-field alias/default loop, which costs as much
+# as the validation it skips. ``_TRUSTED`` (checked once at import) compares them with the validated constructors
+# on this install and falls back to those if langchain-core or pydantic ever build something else (a new field,
+# validator or instance slot); tests/langchain/test_trusted_construction.py covers more inputs and the
+# field/validator lists.
+
+_setattr = object.__setattr__
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _construct(cls: type[_Model], values: dict[str, Any], fields_set: set[str], extra: dict[str, Any] | None) -> _Model:
+    """A ``cls`` instance with ``values`` (every field) as its state, like ``cls.model_construct`` makes."""
+    obj = cls.__new__(cls)
+    _setattr(obj, "__dict__", values)
+    _setattr(obj, "__pydantic_fields_set__", fields_set)
+    _setattr(obj, "__pydantic_extra__", extra)
+    _setattr(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _text_chunk(text: str, additional_kwargs: dict[str, Any], metadata: dict[str, Any]) -> AIMessageChunk:
+    """``AIMessageChunk(content=text, additional_kwargs=..., tool_call_chunks=[], response_metadata=metadata)``."""
+    if not _TRUSTED:
+        return AIMessageChunk(
+            content=text, additional_kwargs=additional_kwargs, tool_call_chunks=[], response_metadata=metadata
+        )
+    values: dict[str, Any] = {
+        "content": text, "additional_kwargs": additional_kwargs, "response_metadata": metadata,
+        "type": "AIMessageChunk", "name": None, "id": None, "tool_calls": [], "invalid_tool_calls": [],
+        "usage_metadata": None, "tool_call_chunks": [], "chunk_position": None,
+    }
+    fields_set = {"content", "additional_kwargs", "tool_call_chunks", "response_metadata"}
+    return _construct(AIMessageChunk, values, fields_set, {})
+
+
+def _generation_chunk(message: AIMessageChunk) -> ChatGenerationChunk:
+    """``ChatGenerationChunk(message=message)`` for a message from ``_text_chunk``."""
+    if not _TRUSTED:
+        return ChatGenerationChunk(message=message)
+    values: dict[str, Any] = {
+        "text": message.text, "generation_info": None, "type": "ChatGenerationChunk", "message": message,
+    }
+    return _construct(ChatGenerationChunk, values, {"message", "text"}, None)
+
+
+def _text_message(
+    text: str, additional_kwargs: dict[str, Any], usage: UsageMetadata | None, metadata: dict[str, Any]
+) -> AIMessage:
+    """``AIMessage(content=text, ..., tool_calls=[], invalid_tool_calls=[], usage_metadata=usage, ...)``."""
+    if not _TRUSTED:
+        return AIMessage(
+            content=text, additional_kwargs=additional_kwargs, tool_calls=[], invalid_tool_calls=[],
+            usage_metadata=usage, response_metadata=metadata,
+        )
+    values: dict[str, Any] = {
+        "content": text, "additional_kwargs": additional_kwargs, "response_metadata": metadata, "type": "ai",
+        "name": None, "id": None, "tool_calls": [], "invalid_tool_calls": [], "usage_metadata": usage,
+    }
+    fields_set = {"content", "additional_kwargs", "tool_calls", "invalid_tool_calls", "usage_metadata",
+                  "response_metadata"}
+    return _construct(AIMessage, values, fields_set, {})
+
+
+def _generation(message: AIMessage, generation_info: dict[str, Any]) -> ChatGeneration:
+    """``ChatGeneration(message=message, generation_info=generation_info)``."""
+    if not _TRUSTED:
+        return ChatGeneration(message=message, generation_info=generation_info)
+    values: dict[str, Any] = {
+        "text": message.text, "generation_info": generation_info, "type": "ChatGeneration", "message": message,
+    }
+    return _construct(ChatGeneration, values, {"message", "generation_info", "text"}, None)
+
+
+def _same(trusted: Any, validated: Any) -> bool:
+    return type(trusted) is type(validated) and trusted.__getstate__() == validated.__getstate__()
+
+
+def _trusted_matches_validated() -> bool:
+    """Whether the helpers above (with ``_TRUSTED`` on) build what the validated constructors build here."""
+    usage = UsageMetadata(input_tokens=1, output_tokens=2, total_tokens=3)
+    chunk = _text_chunk("a", {"reasoning_content": "b"}, {"model_provider": MODEL_PROVIDER})
+    message = _text_message("a", {}, usage, {"model_provider": MODEL_PROVIDER})
+    validated_chunk = AIMessageChunk(
+        content="a", additional_kwargs={"reasoning_content": "b"}, tool_call_chunks=[],
+        response_metadata={"model_provider": MODEL_PROVIDER},
+    )
+    validated_message = AIMessage(
+        content="a", additional_kwargs={}, tool_calls=[], invalid_tool_calls=[], usage_metadata=usage,
+        response_metadata={"model_provider": MODEL_PROVIDER},
+    )
+    return (
+        _same(chunk, validated_chunk)
+        and _same(_generation_chunk(chunk), ChatGenerationChunk(message=validated_chunk))
+        and _same(message, validated_message)
+        and _same(_generation(message, {"finish_reason": "stop"}),
+                  ChatGeneration(message=validated_message, generation_info={"finish_reason": "stop"}))
+    )
+
+
+_TRUSTED = True
+_TRUSTED = _trusted_matches_validated()

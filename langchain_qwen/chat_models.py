@@ -77,6 +77,25 @@ class _ClientSlot:
         return _ClientSlot()  # a deep copy gets its own connections
 
 
+class _Derived:
+    """Values computed from an instance's fields once instead of on every call (see ``ChatQwen._derived``).
+
+    ``fields`` is the field ``__dict__`` they were computed from: field assignment empties this (``__setattr__``),
+    and a copy (``model_copy(update=...)``, ``copy``, ``deepcopy``) has a new ``__dict__``, so it never reuses
+    values computed for another field set, even when it shares this object.
+    """
+
+    __slots__ = ("client", "fields", "options")
+
+    def __init__(self) -> None:
+        self.fields: dict[str, Any] | None = None
+        self.client: QwenClient | None = None
+        self.options: dict[str, Any] | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Derived:
+        return _Derived()  # never deep-copy a client
+
+
 class ChatQwen(BaseChatModel):
     """Qwen chat models (Alibaba Cloud Model Studio / DashScope), on the OpenAI-compatible or native API.
 
@@ -233,6 +252,19 @@ class ChatQwen(BaseChatModel):
     """Override catalogue facts for this model, e.g. ``{"supports_json_schema": True}`` (the user wins)."""
 
     _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
+    _cache: _Derived = PrivateAttr(default_factory=_Derived)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in type(self).model_fields and self.__pydantic_private__:
+            self.__pydantic_private__["_cache"].fields = None  # a field changed: recompute derived values
+
+    def _derived(self) -> _Derived:
+        """This instance's cached client and request defaults, emptied first when they may be stale."""
+        cache: _Derived = self.__pydantic_private__["_cache"]  # type: ignore[index]  # `self._cache` costs ~2 us
+        if cache.fields is not self.__dict__:
+            cache.fields, cache.client, cache.options = self.__dict__, None, None
+        return cache
 
     # -- construction ----------------------------------------------------------------------------
 
@@ -308,8 +340,11 @@ class ChatQwen(BaseChatModel):
     # -- client ----------------------------------------------------------------------------------
 
     def _client(self) -> QwenClient:
-        key = tuple(getattr(self, name) for name in _CONNECTION_FIELDS)
-        return self._slot.get(key, self._new_client)
+        cache = self._derived()
+        if cache.client is None:
+            key = tuple(getattr(self, name) for name in _CONNECTION_FIELDS)
+            cache.client = self._slot.get(key, self._new_client)
+        return cache.client
 
     def _new_client(self) -> QwenClient:
         from qwen_core.client import QwenClient  # deferred: keeps `import langchain_qwen` light
@@ -329,13 +364,17 @@ class ChatQwen(BaseChatModel):
     # -- request building (pure, shared by the four entry points) -------------------------------
 
     def _default_options(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _REQUEST_FIELDS}
+        """The request options from fields (shared: copy before changing it)."""
+        cache = self._derived()
+        if cache.options is None:
+            cache.options = {name: getattr(self, name) for name in _REQUEST_FIELDS}
+        return cache.options
 
     def _build_request(
         self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
     ) -> tuple[qt.ChatRequest, ModelInfo]:
         """The core request for one call: fields, overridden by per-call keyword arguments."""
-        options = self._default_options()
+        options = dict(self._default_options())
         options["stop"] = self.stop
         calls: dict[str, Any] = {}
         extra = dict(self.model_kwargs)

@@ -1,8 +1,15 @@
-"""Walls for the offline suite: no DashScope credentials or base URL leak in from the environment."""
+"""Walls for the offline suite (no DashScope credentials or base URL leak in from the environment), and the
+emulator fixtures the adapter suites share: one emulator per module, reset around each test, both protocols."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from qwen_core.emulator import Emulator
+
+APIS = ("compatible", "dashscope")
 
 _ENV_VARS = ("DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "DASHSCOPE_WORKSPACE_ID", "DASHSCOPE_HTTP_BASE_URL")
 
@@ -11,3 +18,21 @@ _ENV_VARS = ("DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "DASHSCOPE_WORKSPACE_ID"
 def _no_dashscope_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def _emulator() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def emu(_emulator: Emulator) -> Iterator[Emulator]:
+    _emulator.reset()
+    yield _emulator
+    _emulator.reset()
+
+
+@pytest.fixture(params=APIS)
+def api(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

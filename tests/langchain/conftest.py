@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from lc_common import API_KEY, ModelFactory
 
 from langchain_qwen import ChatQwen
 from qwen_core.emulator import Emulator
-
-API_KEY = "sk-emulator-secret-0123456789"
-APIS = ("compatible", "dashscope")
-
-ModelFactory = Callable[..., ChatQwen]
-
-
-@pytest.fixture(scope="module")
-def _emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
-
-
-@pytest.fixture
-def emu(_emulator: Emulator) -> Iterator[Emulator]:
-    _emulator.reset()
-    yield _emulator
-    _emulator.reset()
-
-
-@pytest.fixture(params=APIS)
-def api(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
+from lc_common import ModelFactory
 from lc_wire import wire_messages, wire_options
 
-from conftest import ModelFactory
 from qwen_core.emulator import Emulator, ScriptedReply, ScriptedToolCall
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from lc_common import ModelFactory
 from pydantic import BaseModel
 
-from conftest import ModelFactory
 from qwen_core.emulator import ScriptedReply, ScriptedToolCall
 
 

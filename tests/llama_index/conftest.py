@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -11,27 +11,8 @@ from llama_index_qwen import Qwen
 from qwen_core.emulator import Emulator
 
 API_KEY = "sk-emulator-secret-0123456789"
-APIS = ("compatible", "dashscope")
 
 LLMFactory = Callable[..., Qwen]
-
-
-@pytest.fixture(scope="module")
-def _emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
-
-
-@pytest.fixture
-def emu(_emulator: Emulator) -> Iterator[Emulator]:
-    _emulator.reset()
-    yield _emulator
-    _emulator.reset()
-
-
-@pytest.fixture(params=APIS)
-def api(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from rag_helpers import API_KEY, APIS
+from rag_helpers import API_KEY
 
 from qwen_core.emulator import Emulator
-
-
-@pytest.fixture(scope="module")
-def _emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
-
-
-@pytest.fixture
-def emu(_emulator: Emulator) -> Iterator[Emulator]:
-    _emulator.reset()
-    yield _emulator
-    _emulator.reset()
-
-
-@pytest.fixture(params=APIS)
-def api(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture
