@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
-from langchain_core.utils import secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
+from langchain_qwen._connection import QwenConnection
 from qwen_core.catalogue import get_embedding_model_info
-from qwen_core.client import QwenClient
 from qwen_core.embedding import (
     DEFAULT_EMBEDDING_MODEL,
-    DEFAULT_MAX_CONCURRENCY,
-    ConcurrencyLimiter,
     aembed_texts,
     embed_texts,
     resolve_batch_size,
     validate_dimensions,
 )
-from qwen_core.lazy_client import LazyClient
-from qwen_core.settings import QwenSettings
 
 
-class QwenEmbeddings(BaseModel, Embeddings):
+class QwenEmbeddings(QwenConnection, Embeddings):
     """Qwen text embeddings (``text-embedding-v4`` by default) for LangChain.
 
     Setup:
@@ -68,68 +63,21 @@ class QwenEmbeddings(BaseModel, Embeddings):
         35
     """
 
-    model_config = ConfigDict(populate_by_name=True, protected_namespaces=(), extra="forbid")
-
     model: str = Field(default=DEFAULT_EMBEDDING_MODEL, alias="model_name")
     """Embedding model name."""
     dimensions: int | None = None
     """Output vector size (``None``: the model's default)."""
-    api: Literal["compatible", "dashscope"] = "dashscope"
-    """Wire protocol: native (``"dashscope"``, sends ``text_type``) or OpenAI-compatible."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("DASHSCOPE_API_KEY", default=None), alias="dashscope_api_key"
-    )
-    """DashScope API key; read from ``DASHSCOPE_API_KEY`` when not given."""
-    region: str | None = None
-    """Region (``cn-beijing`` default, ``ap-southeast-1``, ``us-east-1``, ``cn-hongkong``)."""
-    base_url: str | None = Field(default=None, alias="api_base")
-    """Service root or protocol base URL; wins over ``region``. Falls back to ``DASHSCOPE_BASE_URL``."""
-    workspace: str | None = None
-    """Workspace id (``X-DashScope-WorkSpace``); falls back to ``DASHSCOPE_WORKSPACE_ID``."""
     batch_size: int | None = None
     """Texts per request (default and maximum: the model's limit)."""
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
-    """Requests in flight at once on the async path."""
-    timeout: float | None = None
-    """Read timeout in seconds (default 120)."""
-    max_retries: int | None = None
-    """Retries per request on throttling, server and connection errors (default 2)."""
-
-    _settings: QwenSettings = PrivateAttr()
     _batch_size: int = PrivateAttr()
-    _limiter: ConcurrencyLimiter = PrivateAttr()
-    _clients: LazyClient = PrivateAttr()
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
-        """Check the options against the catalogue and resolve the settings once (errors before any request)."""
-        self._settings = QwenSettings.resolve(
-            api_key=self.api_key.get_secret_value() if self.api_key is not None else None,
-            region=self.region,
-            base_url=self.base_url,
-            workspace=self.workspace,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-        )
-        self._clients = LazyClient(self._settings, self.api)
+        """Check the options against the catalogue (errors before any request)."""
         info = get_embedding_model_info(self.model)
         validate_dimensions(info, self.dimensions)
         self._batch_size = resolve_batch_size(info, self.batch_size)
-        self._limiter = ConcurrencyLimiter(self.max_concurrency)
         return self
-
-    @property
-    def client(self) -> QwenClient:
-        """The instance's one :class:`QwenClient`, created on first use (its connection pools are reused)."""
-        return self._clients.get()
-
-    def close(self) -> None:
-        """Close the client's sync connection pool (a later call opens a new one)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the client's connection pools (sync, and this event loop's async one)."""
-        await self._clients.aclose()
 
     def _options(self) -> dict[str, Any]:
         return {"model": self.model, "dimensions": self.dimensions, "batch_size": self._batch_size}

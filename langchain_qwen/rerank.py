@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.callbacks import Callbacks
 from langchain_core.documents import BaseDocumentCompressor, Document
-from langchain_core.utils import secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from typing_extensions import Self
+from pydantic import Field
 
-from qwen_core.client import QwenClient
-from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY, ConcurrencyLimiter
-from qwen_core.lazy_client import LazyClient
+from langchain_qwen._connection import QwenConnection
 from qwen_core.rerank import DEFAULT_RERANK_MODEL
 from qwen_core.rerank import arerank as _arerank
 from qwen_core.rerank import rerank as _rerank
-from qwen_core.settings import QwenSettings
 from qwen_core.types import RerankHit, RerankResult
 
 
-class QwenRerank(BaseDocumentCompressor):
+class QwenRerank(QwenConnection, BaseDocumentCompressor):
     """Rerank retrieved documents with ``gte-rerank-v2`` (default) or ``qwen3-rerank``.
 
     Each returned document is a copy of the input document with its score in ``metadata["relevance_score"]``,
@@ -60,8 +55,6 @@ class QwenRerank(BaseDocumentCompressor):
     Async: ``await reranker.acompress_documents(docs, query)`` (native asyncio).
     """
 
-    model_config = ConfigDict(populate_by_name=True, protected_namespaces=(), extra="forbid")
-
     model: str = Field(default=DEFAULT_RERANK_MODEL, alias="model_name")
     """Rerank model name."""
     top_n: int | None = Field(default=3, ge=1)
@@ -70,51 +63,6 @@ class QwenRerank(BaseDocumentCompressor):
     """Ask the service to echo the documents' text in its results."""
     instruct: str | None = None
     """Task instruction (qwen3-rerank only)."""
-    api: Literal["compatible", "dashscope"] = "dashscope"
-    """Wire protocol."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("DASHSCOPE_API_KEY", default=None), alias="dashscope_api_key"
-    )
-    """DashScope API key; read from ``DASHSCOPE_API_KEY`` when not given."""
-    region: str | None = None
-    base_url: str | None = Field(default=None, alias="api_base")
-    """Service root or protocol base URL; wins over ``region``. Falls back to ``DASHSCOPE_BASE_URL``."""
-    workspace: str | None = None
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
-    """Requests in flight at once when a long list is split (async path)."""
-    timeout: float | None = None
-    max_retries: int | None = None
-
-    _settings: QwenSettings = PrivateAttr()
-    _limiter: ConcurrencyLimiter = PrivateAttr()
-    _clients: LazyClient = PrivateAttr()
-
-    @model_validator(mode="after")
-    def _resolve(self) -> Self:
-        self._settings = QwenSettings.resolve(
-            api_key=self.api_key.get_secret_value() if self.api_key is not None else None,
-            region=self.region,
-            base_url=self.base_url,
-            workspace=self.workspace,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-        )
-        self._clients = LazyClient(self._settings, self.api)
-        self._limiter = ConcurrencyLimiter(self.max_concurrency)
-        return self
-
-    @property
-    def client(self) -> QwenClient:
-        """The instance's one :class:`QwenClient`, created on first use."""
-        return self._clients.get()
-
-    def close(self) -> None:
-        """Close the client's sync connection pool (a later call opens a new one)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the client's connection pools (sync, and this event loop's async one)."""
-        await self._clients.aclose()
 
     def _options(self) -> dict[str, Any]:
         return {

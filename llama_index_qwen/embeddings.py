@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, model_validator
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
+from llama_index_qwen._connection import QwenConnection
 from qwen_core.catalogue import get_embedding_model_info
-from qwen_core.client import QwenClient
 from qwen_core.embedding import (
     DEFAULT_EMBEDDING_MODEL,
-    DEFAULT_MAX_CONCURRENCY,
-    ConcurrencyLimiter,
     TextType,
     aembed_texts,
     embed_texts,
     validate_dimensions,
 )
-from qwen_core.lazy_client import LazyClient
-from qwen_core.settings import QwenSettings
 
 
-class QwenEmbedding(BaseEmbedding):
+class QwenEmbedding(QwenConnection, BaseEmbedding):
     """Qwen text embeddings (``text-embedding-v4`` by default) for LlamaIndex.
 
     Queries are embedded with ``text_type="query"`` and texts with ``text_type="document"``, sent in
@@ -57,59 +53,23 @@ class QwenEmbedding(BaseEmbedding):
 
     model_name: str = Field(default=DEFAULT_EMBEDDING_MODEL, description="The embedding model.")
     dimensions: int | None = Field(default=None, description="Output vector size (None: the model's default).")
-    api: Literal["compatible", "dashscope"] = Field(default="dashscope", description="Wire protocol.")
-    api_key: SecretStr | None = Field(
-        default=None, exclude=True, description="DashScope API key (default: DASHSCOPE_API_KEY); never serialized."
-    )
-    region: str | None = Field(default=None, description="Region, e.g. cn-beijing or ap-southeast-1.")
-    base_url: str | None = Field(default=None, description="Service root or protocol base URL; wins over region.")
-    workspace: str | None = Field(default=None, description="Workspace id (X-DashScope-WorkSpace).")
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, description="Requests in flight (async).")
-    timeout: float | None = Field(default=None, description="Read timeout in seconds (default 120).")
-    max_retries: int | None = Field(default=None, description="Retries per request (default 2).")
 
-    _settings: QwenSettings = PrivateAttr()
     _request_batch: int = PrivateAttr()
-    _limiter: ConcurrencyLimiter = PrivateAttr()
-    _clients: LazyClient = PrivateAttr()
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
-        """Check the options against the catalogue and resolve the settings once (errors before any request)."""
-        self._settings = QwenSettings.resolve(
-            api_key=self.api_key.get_secret_value() if self.api_key is not None else None,
-            region=self.region,
-            base_url=self.base_url,
-            workspace=self.workspace,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-        )
-        self._clients = LazyClient(self._settings, self.api)
+        """Check the options against the catalogue (errors before any request)."""
         info = get_embedding_model_info(self.model_name)
         validate_dimensions(info, self.dimensions)
         if "embed_batch_size" not in self.model_fields_set:
             self.embed_batch_size = info.max_batch
         # embed_batch_size groups texts per call; a request never carries more than the model accepts
         self._request_batch = min(self.embed_batch_size, info.max_batch) if info.known else self.embed_batch_size
-        self._limiter = ConcurrencyLimiter(self.max_concurrency)
         return self
 
     @classmethod
     def class_name(cls) -> str:
         return "QwenEmbedding"
-
-    @property
-    def client(self) -> QwenClient:
-        """The instance's one :class:`QwenClient`, created on first use (its connection pools are reused)."""
-        return self._clients.get()
-
-    def close(self) -> None:
-        """Close the client's sync connection pool (a later call opens a new one)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the client's connection pools (sync, and this event loop's async one)."""
-        await self._clients.aclose()
 
     def _options(self, text_type: TextType) -> dict[str, Any]:
         return {

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, model_validator
+from llama_index.core.bridge.pydantic import Field
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import BaseNode, MetadataMode, NodeWithScore, QueryBundle
-from typing_extensions import Self
 
-from qwen_core.client import QwenClient
-from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY, ConcurrencyLimiter
+from llama_index_qwen._connection import QwenConnection
 from qwen_core.errors import InvalidRequestError
-from qwen_core.lazy_client import LazyClient
 from qwen_core.rerank import DEFAULT_RERANK_MODEL
 from qwen_core.rerank import arerank as _arerank
 from qwen_core.rerank import rerank as _rerank
-from qwen_core.settings import QwenSettings
 from qwen_core.types import RerankResult
 
 #: Metadata key of the rerank score (as in LangChain's ``QwenRerank``).
 SCORE_KEY = "relevance_score"
 
 
-class QwenRerank(BaseNodePostprocessor):
+class QwenRerank(QwenConnection, BaseNodePostprocessor):
     """Rerank retrieved nodes with ``gte-rerank-v2`` (default) or ``qwen3-rerank``.
 
     Returns the ``top_n`` most relevant nodes, best first. Each is a new :class:`NodeWithScore` whose ``score`` is
@@ -61,51 +55,9 @@ class QwenRerank(BaseNodePostprocessor):
     top_n: int | None = Field(default=3, ge=1, description="Nodes to return (None: all, reordered).")
     return_documents: bool | None = Field(default=None, description="Ask the service to echo document texts.")
     instruct: str | None = Field(default=None, description="Task instruction (qwen3-rerank only).")
-    api: Literal["compatible", "dashscope"] = Field(default="dashscope", description="Wire protocol.")
-    api_key: SecretStr | None = Field(
-        default=None, exclude=True, description="DashScope API key (default: DASHSCOPE_API_KEY); never serialized."
-    )
-    region: str | None = Field(default=None, description="Region, e.g. cn-beijing or ap-southeast-1.")
-    base_url: str | None = Field(default=None, description="Service root or protocol base URL; wins over region.")
-    workspace: str | None = Field(default=None, description="Workspace id (X-DashScope-WorkSpace).")
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, description="Requests in flight (async).")
-    timeout: float | None = Field(default=None, description="Read timeout in seconds (default 120).")
-    max_retries: int | None = Field(default=None, description="Retries per request (default 2).")
-
-    _settings: QwenSettings = PrivateAttr()
-    _limiter: ConcurrencyLimiter = PrivateAttr()
-    _clients: LazyClient = PrivateAttr()
-
-    @model_validator(mode="after")
-    def _resolve(self) -> Self:
-        self._settings = QwenSettings.resolve(
-            api_key=self.api_key.get_secret_value() if self.api_key is not None else None,
-            region=self.region,
-            base_url=self.base_url,
-            workspace=self.workspace,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-        )
-        self._clients = LazyClient(self._settings, self.api)
-        self._limiter = ConcurrencyLimiter(self.max_concurrency)
-        return self
-
     @classmethod
     def class_name(cls) -> str:
         return "QwenRerank"
-
-    @property
-    def client(self) -> QwenClient:
-        """The instance's one :class:`QwenClient`, created on first use."""
-        return self._clients.get()
-
-    def close(self) -> None:
-        """Close the client's sync connection pool (a later call opens a new one)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the client's connection pools (sync, and this event loop's async one)."""
-        await self._clients.aclose()
 
     def _postprocess_nodes(
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
