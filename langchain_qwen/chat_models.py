@@ -35,7 +35,7 @@ from langchain_qwen._messages import (
 )
 from qwen_core import types as qt
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo
-from qwen_core.settings import API_KEY_ENV, QwenSettings
+from qwen_core.settings import API_KEY_ENV, QwenSettings, resolve_options
 from qwen_core.tokenizer import count_message_tokens, count_tokens
 
 if TYPE_CHECKING:
@@ -280,11 +280,7 @@ class ChatQwen(BaseChatModel):
 
     def _settings(self) -> QwenSettings:
         with translate_errors():
-            return QwenSettings.resolve(
-                api_key=self.api_key.get_secret_value() if self.api_key is not None else None,
-                region=self.region, base_url=self.base_url, workspace=self.workspace,
-                timeout=self.timeout, max_retries=self.max_retries,
-            )
+            return resolve_options(self)
 
     @classmethod
     def is_lc_serializable(cls) -> bool:

@@ -7,13 +7,12 @@ from typing import Literal
 from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
-from qwen_core.client import QwenClient
 from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY, ConcurrencyLimiter
-from qwen_core.lazy_client import LazyClient
-from qwen_core.settings import QwenSettings
+from qwen_core.lazy_client import LazyClient, OwnsLazyClient
+from qwen_core.settings import QwenSettings, resolve_options
 
 
-class QwenConnection(BaseModel):
+class QwenConnection(OwnsLazyClient, BaseModel):
     """Where and how to reach the service; settings resolved once, one lazily created client per instance."""
 
     api: Literal["compatible", "dashscope"] = Field(default="dashscope", description="Wire protocol.")
@@ -34,27 +33,7 @@ class QwenConnection(BaseModel):
     @model_validator(mode="after")
     def _connect(self) -> Self:
         """Resolve the settings once (a missing key or bad URL fails here, before any request)."""
-        self._settings = QwenSettings.resolve(
-            api_key=self.api_key.get_secret_value() if self.api_key is not None else None,
-            region=self.region,
-            base_url=self.base_url,
-            workspace=self.workspace,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-        )
+        self._settings = resolve_options(self)
         self._clients = LazyClient(self._settings, self.api)
         self._limiter = ConcurrencyLimiter(self.max_concurrency)
         return self
-
-    @property
-    def client(self) -> QwenClient:
-        """The instance's one :class:`QwenClient`, created on first use (its connection pools are reused)."""
-        return self._clients.get()
-
-    def close(self) -> None:
-        """Close the client's sync connection pool (a later call opens a new one)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the client's connection pools (sync, and this event loop's async one)."""
-        await self._clients.aclose()

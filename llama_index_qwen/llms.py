@@ -45,7 +45,7 @@ from llama_index_qwen._structured import JsonSchemaProgram, structured_kwargs, s
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo
 from qwen_core.errors import InvalidRequestError
 from qwen_core.lazy_client import LazyClient
-from qwen_core.settings import QwenSettings
+from qwen_core.settings import QwenSettings, resolve_options
 from qwen_core.types import Api, ChatRequest, ToolSpec
 
 if TYPE_CHECKING:
@@ -199,11 +199,7 @@ class Qwen(FunctionCallingLLM):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        key = self.api_key.get_secret_value() if self.api_key is not None else None
-        self._settings = QwenSettings.resolve(
-            api_key=key, region=self.region, base_url=self.base_url, workspace=self.workspace,
-            timeout=self.timeout, max_retries=self.max_retries,
-        )
+        self._settings = resolve_options(self)
         self._clients = LazyClient(self._settings, self.api)
         if "pydantic_program_mode" not in kwargs and self._info().thinking == "thinking_only":
             # thinking-only models refuse JSON modes and forced tool choice: parse structured output from text

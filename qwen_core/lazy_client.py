@@ -59,3 +59,22 @@ class LazyClient:
 
     def __repr__(self) -> str:
         return f"LazyClient(api={self._api!r}, open={self._client is not None})"
+
+
+class OwnsLazyClient:
+    """Mixin for adapter classes that hold their :class:`LazyClient` in ``_clients``."""
+
+    _clients: LazyClient
+
+    @property
+    def client(self) -> QwenClient:
+        """The instance's one :class:`QwenClient`, created on first use (its connection pools are reused)."""
+        return self._clients.get()
+
+    def close(self) -> None:
+        """Close the client's sync connection pool (a later call opens a new one)."""
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        """Close the client's connection pools (sync, and this event loop's async one)."""
+        await self._clients.aclose()

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Protocol
 from urllib.parse import urlsplit
 
 from qwen_core.errors import ConfigurationError
@@ -187,3 +187,36 @@ def _resolve_key(api_key: str | SecretStr | None, environ: Mapping[str, str]) ->
             f"no DashScope API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
         )
     return SecretStr(value)
+
+
+class _HasSecret(Protocol):
+    def get_secret_value(self) -> str: ...
+
+
+class ConnectionOptions(Protocol):
+    """The connection fields every adapter class declares (framework models satisfy this structurally)."""
+
+    @property
+    def api_key(self) -> _HasSecret | None: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def base_url(self) -> str | None: ...
+    @property
+    def workspace(self) -> str | None: ...
+    @property
+    def timeout(self) -> float | None: ...
+    @property
+    def max_retries(self) -> int | None: ...
+
+
+def resolve_options(options: ConnectionOptions) -> QwenSettings:
+    """:meth:`QwenSettings.resolve` for an adapter's connection fields (environment fallbacks included)."""
+    return QwenSettings.resolve(
+        api_key=options.api_key.get_secret_value() if options.api_key is not None else None,
+        region=options.region,
+        base_url=options.base_url,
+        workspace=options.workspace,
+        timeout=options.timeout,
+        max_retries=options.max_retries,
+    )
