@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from qwen_core import tokenizer
 from qwen_core.catalogue import ModelCatalogue, ModelInfo, get_model_info
-from qwen_core.emulator.errors import ApiError, invalid
+from qwen_core.emulator.errors import invalid, model_not_found
 
 Endpoint = Literal["text", "multimodal"]
 
@@ -289,10 +289,7 @@ def check_model(model: Any, protocol: str, endpoint: Endpoint | None) -> ModelIn
         raise invalid("Model can not be empty.", "BadRequest.EmptyModel")
     info = lookup_model(model)
     if not info.known:
-        if protocol == "compatible":
-            raise ApiError(404, "ModelNotFound",
-                           f"The model `{model}` does not exist or you do not have access to it.", "model_not_found")
-        raise invalid("Model not exist.")
+        raise model_not_found(model, protocol)
     if endpoint is not None and info.native_endpoint != endpoint:
         raise invalid("url error, please check url!")
     return info

@@ -36,6 +36,14 @@ def invalid(message: str, code: str = "InvalidParameter") -> ApiError:
     return ApiError(400, code, message)
 
 
+def model_not_found(model: str, protocol: str) -> ApiError:
+    """An unknown model: 404 ``model_not_found`` in compatible mode, 400 "Model not exist." natively (Q13)."""
+    if protocol == "compatible":
+        return ApiError(404, "ModelNotFound",
+                        f"The model `{model}` does not exist or you do not have access to it.", "model_not_found")
+    return invalid("Model not exist.")
+
+
 def compat_code_and_type(code: str) -> tuple[str, str]:
     """The compatible-mode ``(code, type)`` pair for a native error code."""
     if code in _COMPAT_CODES:

@@ -6,12 +6,13 @@ import base64
 import math
 import struct
 import zlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from qwen_core import tokenizer
 from qwen_core.catalogue import EmbeddingModelInfo, RerankModelInfo, get_embedding_model_info, get_rerank_model_info
 from qwen_core.emulator import compat, native, schema
-from qwen_core.emulator.errors import ApiError, invalid
+from qwen_core.emulator.errors import ApiError, invalid, model_not_found
 from qwen_core.emulator.plan import JSON_TYPE, Context, JsonPlan, Plan, as_dict, dumps
 
 
@@ -36,15 +37,16 @@ def relevance(query: str, document: str) -> float:
     return round(len(q & d) / math.sqrt(len(q) * len(d)), 6)
 
 
-def _embedding_model(model: Any, protocol: str) -> EmbeddingModelInfo:
+_Info = TypeVar("_Info", EmbeddingModelInfo, RerankModelInfo)
+
+
+def _known_model(model: Any, protocol: str, lookup: Callable[[str], _Info]) -> _Info:
+    """The catalogue entry of ``model``; the service's errors for a missing or unknown model."""
     if not isinstance(model, str) or not model:
         raise invalid("Model can not be empty.", "BadRequest.EmptyModel")
-    info = get_embedding_model_info(model)
+    info = lookup(model)
     if not info.known:
-        if protocol == "compatible":
-            raise ApiError(404, "ModelNotFound",
-                           f"The model `{model}` does not exist or you do not have access to it.", "model_not_found")
-        raise invalid("Model not exist.")
+        raise model_not_found(model, protocol)
     return info
 
 
@@ -73,7 +75,7 @@ def native_embeddings(ctx: Context) -> Plan:
     """``POST /api/v1/services/embeddings/text-embedding/text-embedding``."""
     body = as_dict(ctx.body)
     try:
-        info = _embedding_model(body.get("model"), "native")
+        info = _known_model(body.get("model"), "native", get_embedding_model_info)
         inp = as_dict(body.get("input"))
         texts = _check_texts(inp.get("texts"), info)
         params = as_dict(body.get("parameters"))
@@ -90,7 +92,7 @@ def compat_embeddings(ctx: Context) -> Plan:
     """``POST /compatible-mode/v1/embeddings`` (OpenAI envelope; ``encoding_format`` float or base64)."""
     body = as_dict(ctx.body)
     try:
-        info = _embedding_model(body.get("model"), "compatible")
+        info = _known_model(body.get("model"), "compatible", get_embedding_model_info)
         texts = _check_texts(body.get("input"), info)
         dim = _dimension(body.get("dimensions"), info)
         fmt = body.get("encoding_format") or "float"
@@ -107,18 +109,6 @@ def compat_embeddings(ctx: Context) -> Plan:
     out = {"object": "list", "data": data, "model": body["model"],
            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}, "id": ctx.request_id}
     return JsonPlan(200, ctx.service_headers(JSON_TYPE, finished=True), dumps(out))
-
-
-def _rerank_model(model: Any, protocol: str) -> RerankModelInfo:
-    if not isinstance(model, str) or not model:
-        raise invalid("Model can not be empty.", "BadRequest.EmptyModel")
-    info = get_rerank_model_info(model)
-    if not info.known:
-        if protocol == "compatible":
-            raise ApiError(404, "ModelNotFound",
-                           f"The model `{model}` does not exist or you do not have access to it.", "model_not_found")
-        raise invalid("Model not exist.")
-    return info
 
 
 def _documents(docs: Any, info: RerankModelInfo) -> list[str]:
@@ -157,7 +147,7 @@ def native_rerank(ctx: Context) -> Plan:
     """``POST /api/v1/services/rerank/text-rerank/text-rerank``."""
     body = as_dict(ctx.body)
     try:
-        info = _rerank_model(body.get("model"), "native")
+        info = _known_model(body.get("model"), "native", get_rerank_model_info)
         inp = as_dict(body.get("input"))
         query = inp.get("query")
         if not isinstance(query, str) or not query:
@@ -176,7 +166,7 @@ def compat_rerank(ctx: Context) -> Plan:
     """``POST /compatible-api/v1/reranks`` (flat body; envelope [U] in the protocol doc)."""
     body = as_dict(ctx.body)
     try:
-        info = _rerank_model(body.get("model"), "compatible")
+        info = _known_model(body.get("model"), "compatible", get_rerank_model_info)
         query = body.get("query")
         if not isinstance(query, str) or not query:
             raise invalid("The query must be a non-empty string.")
