@@ -6,7 +6,6 @@ With ``DASHSCOPE_API_KEY`` set they run against the real service; otherwise agai
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -16,19 +15,15 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_qwen import ChatQwen
 from qwen_core.emulator import Emulator, ScriptedReply, ScriptedToolCall, ScriptItem
 
-LIVE = bool(os.environ.get("DASHSCOPE_API_KEY"))
 _STATE: dict[str, Any] = {}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _service() -> Iterator[None]:
-    if LIVE:
-        yield
-        return
-    with Emulator() as emu:
-        _STATE["emu"] = emu
-        yield
-        _STATE.clear()
+def _service(service: Emulator | None, connection: dict[str, str]) -> Iterator[None]:
+    # the standard suite reads its parameters from properties, which cannot take fixtures
+    _STATE.update(emu=service, connection=connection)
+    yield
+    _STATE.clear()
 
 
 _JOKE = '{"setup": "Why do cats sit on keyboards?", "punchline": "To keep an eye on the mouse."}'
@@ -59,9 +54,7 @@ def _behaviour(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _params(api: str) -> dict[str, Any]:
-    if LIVE:
-        return {"model": "qwen-plus", "api": api}
-    return {"model": "qwen-plus", "api": api, "api_key": "sk-emulator", "base_url": _STATE["emu"].base_url}
+    return {"model": "qwen-plus", "api": api, **_STATE["connection"]}
 
 
 class _Base(ChatModelIntegrationTests):

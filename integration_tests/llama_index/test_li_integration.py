@@ -13,7 +13,6 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
 from llama_index_qwen import Qwen
-from qwen_core.emulator import Emulator
 from qwen_core.errors import AuthenticationError
 
 LIVE = bool(os.environ.get("DASHSCOPE_API_KEY"))
@@ -27,19 +26,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def target() -> Iterator[dict[str, str]]:
-    """Connection fields: the environment's (live) or the emulator's."""
-    if LIVE:
-        yield {}
-        return
-    with Emulator() as emu:
-        yield {"api_key": "sk-emulator", "base_url": emu.base_url}
-
-
 @pytest.fixture(params=["compatible", "dashscope"])
-def llm(request: pytest.FixtureRequest, target: dict[str, str]) -> Iterator[Qwen]:
-    model = Qwen(model="qwen-plus", api=request.param, **target)  # type: ignore[arg-type]
+def llm(request: pytest.FixtureRequest, connection: dict[str, str]) -> Iterator[Qwen]:
+    model = Qwen(model="qwen-plus", api=request.param, **connection)  # type: ignore[arg-type]
     yield model
     model.close()
 
@@ -86,9 +75,9 @@ def test_structured_predict(llm: Qwen) -> None:
     assert isinstance(city, City) and city.name
 
 
-def test_wrong_key_raises_authentication_error(target: dict[str, str]) -> None:
+def test_wrong_key_raises_authentication_error(connection: dict[str, str]) -> None:
     if not LIVE:
         pytest.skip("the default emulator accepts any key; tests/llama_index covers the offline auth error")
-    llm = Qwen(api_key="sk-definitely-wrong", base_url=target.get("base_url"))
+    llm = Qwen(api_key="sk-definitely-wrong", base_url=connection.get("base_url"))
     with pytest.raises(AuthenticationError):
         llm.chat([ChatMessage(role="user", content="hi")])

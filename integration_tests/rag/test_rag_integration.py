@@ -7,7 +7,6 @@ otherwise against the offline emulator, started once for this module.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -20,25 +19,20 @@ from langchain_qwen.embeddings import QwenEmbeddings
 from langchain_qwen.rerank import QwenRerank
 from llama_index_qwen.embeddings import QwenEmbedding
 from llama_index_qwen.postprocessor import QwenRerank as LIRerank
-from qwen_core.emulator import Emulator
 
-LIVE = bool(os.environ.get("DASHSCOPE_API_KEY"))
-_STATE: dict[str, str] = {}
+_STATE: dict[str, dict[str, str]] = {}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _service() -> Iterator[None]:
-    if LIVE:
-        yield
-        return
-    with Emulator() as emu:
-        _STATE["base_url"] = emu.base_url
-        yield
-        _STATE.clear()
+def _service(connection: dict[str, str]) -> Iterator[None]:
+    # the standard suite reads its parameters from properties, which cannot take fixtures
+    _STATE["connection"] = connection
+    yield
+    _STATE.clear()
 
 
 def _connection() -> dict[str, Any]:
-    return {} if LIVE else {"api_key": "sk-emulator", "base_url": _STATE["base_url"]}
+    return dict(_STATE["connection"])
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
