@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +97,20 @@ def _floor_request(env: Env, protocol: str, prompt: str, stream: bool) -> tuple[
     if stream:
         headers = {**headers, "X-DashScope-SSE": "enable", "Accept": "text/event-stream"}
     return env.native + "/services/aigc/text-generation/generation", _native_body(prompt, stream), headers
+
+
+def _raw_text_deltas(client: Any, url: str, body: bytes, headers: dict[str, str]) -> Iterator[str]:
+    """The text deltas of a compatible stream, read with httpx and parsed by hand (the frameworks' floors)."""
+    buf = b""
+    with client.stream("POST", url, content=body, headers=headers) as response:
+        for chunk in response.iter_bytes():
+            lines = (buf + chunk).split(b"\n")
+            buf = lines.pop()
+            for line in lines:
+                if line.startswith(b"data:") and line != b"data: [DONE]":
+                    choices = json.loads(line[5:])["choices"]
+                    if choices:
+                        yield choices[0]["delta"].get("content") or ""
 
 
 def floor_subject(env: Env, protocol: str, prompt: str = ONE_CALL_PROMPT) -> Subject:
@@ -248,17 +262,8 @@ def lc_floor_subject(env: Env) -> Subject:
             return result(await raw.acall())
 
         def _stream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> Any:
-            buf = b""
-            with client.stream("POST", s_url, content=s_body, headers=s_headers) as response:
-                for chunk in response.iter_bytes():
-                    lines = (buf + chunk).split(b"\n")
-                    buf = lines.pop()
-                    for line in lines:
-                        if line.startswith(b"data:") and line != b"data: [DONE]":
-                            choices = json.loads(line[5:])["choices"]
-                            if choices:
-                                text = choices[0]["delta"].get("content") or ""
-                                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+            for text in _raw_text_deltas(client, s_url, s_body, s_headers):
+                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
 
     sub = _lc_subject("langchain-core floor", "compatible", RawChat())
     sub.kind, sub.aclose = "floor", raw.aclose
@@ -299,19 +304,10 @@ def li_floor_subject(env: Env) -> Subject:
         @llm_chat_callback()
         def stream_chat(self, messages: Any, **kwargs: Any) -> Any:
             def gen() -> Any:
-                text, buf = "", b""
-                with client.stream("POST", s_url, content=s_body, headers=s_headers) as http:
-                    for chunk in http.iter_bytes():
-                        lines = (buf + chunk).split(b"\n")
-                        buf = lines.pop()
-                        for line in lines:
-                            if line.startswith(b"data:") and line != b"data: [DONE]":
-                                choices = json.loads(line[5:])["choices"]
-                                if choices:
-                                    delta = choices[0]["delta"].get("content") or ""
-                                    text += delta
-                                    yield ChatResponse(message=ChatMessage(role="assistant", content=text),
-                                                       delta=delta)
+                text = ""
+                for delta in _raw_text_deltas(client, s_url, s_body, s_headers):
+                    text += delta
+                    yield ChatResponse(message=ChatMessage(role="assistant", content=text), delta=delta)
 
             return gen()
 
