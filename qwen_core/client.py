@@ -98,9 +98,6 @@ class QwenClient:
         validate_chat_request(request, model_info, self.api)
         return self.protocol.build_chat(request, self.settings, model_info, stream=stream)
 
-    def _must_stream(self, request: ChatRequest, info: ModelInfo | None) -> bool:
-        return requires_stream(request, info or self.model_info(request.model))
-
     def _with_model(self, result: ChatResult, request: ChatRequest) -> ChatResult:
         return result if result.model else replace(result, model=request.model)
 
@@ -108,7 +105,8 @@ class QwenClient:
 
     def chat(self, request: ChatRequest, info: ModelInfo | None = None) -> ChatResult:
         """One complete answer. Thinking requests (which the service only serves streamed) stream internally."""
-        if self._must_stream(request, info):
+        info = info or self.model_info(request.model)
+        if requires_stream(request, info):
             accumulator = StreamAccumulator()
             for delta in self.stream(request, info):
                 accumulator.add(delta)
@@ -128,7 +126,8 @@ class QwenClient:
 
     async def achat(self, request: ChatRequest, info: ModelInfo | None = None) -> ChatResult:
         """Async :meth:`chat` (native asyncio)."""
-        if self._must_stream(request, info):
+        info = info or self.model_info(request.model)
+        if requires_stream(request, info):
             accumulator = StreamAccumulator()
             async for delta in self.astream(request, info):
                 accumulator.add(delta)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from qwen_core.errors import APIConnectionError, APIError, APITimeoutError
 from qwen_core.protocols.base import WireRequest
@@ -23,6 +23,8 @@ from qwen_core.transport._common import KEEPALIVE_EXPIRY, MAX_CONNECTIONS, Error
 
 if TYPE_CHECKING:
     import aiohttp
+
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -61,10 +63,14 @@ class AsyncTransport:
 
     async def send(self, wire: WireRequest, parse_error: ErrorParser) -> bytes:
         """POST ``wire`` and return the body of a 2xx answer; raise the typed error otherwise."""
+        return await self._retrying(lambda: self._send_once(wire, parse_error))
+
+    async def _retrying(self, attempt_once: Callable[[], Awaitable[_T]]) -> _T:
+        """Await ``attempt_once()`` until it succeeds or the policy says the error is final."""
         attempt = 0
         while True:
             try:
-                return await self._send_once(wire, parse_error)
+                return await attempt_once()
             except APIError as error:
                 if not self._policy.should_retry(error, attempt):
                     raise
@@ -109,15 +115,7 @@ class AsyncTransport:
         raise error
 
     async def _open(self, wire: WireRequest, parse_error: ErrorParser) -> aiohttp.ClientResponse:
-        attempt = 0
-        while True:
-            try:
-                return await self._open_once(wire, parse_error)
-            except APIError as error:
-                if not self._policy.should_retry(error, attempt):
-                    raise
-                await asyncio.sleep(self._policy.delay(attempt, error.retry_after))
-                attempt += 1
+        return await self._retrying(lambda: self._open_once(wire, parse_error))
 
     async def _open_once(self, wire: WireRequest, parse_error: ErrorParser) -> aiohttp.ClientResponse:
         session = await self._session()

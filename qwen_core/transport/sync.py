@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Generator, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Mapping
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from qwen_core.errors import APIConnectionError, APIError, APITimeoutError
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import urllib3
 
 _READ_SIZE = 65_536
+_T = TypeVar("_T")
 
 
 class SyncTransport:
@@ -50,10 +51,14 @@ class SyncTransport:
 
     def send(self, wire: WireRequest, parse_error: ErrorParser) -> bytes:
         """POST ``wire`` and return the body of a 2xx answer; raise the typed error otherwise."""
+        return self._retrying(lambda: self._send_once(wire, parse_error))
+
+    def _retrying(self, attempt_once: Callable[[], _T]) -> _T:
+        """Run ``attempt_once`` until it succeeds or the policy says the error is final."""
         attempt = 0
         while True:
             try:
-                return self._send_once(wire, parse_error)
+                return attempt_once()
             except APIError as error:
                 if not self._policy.should_retry(error, attempt):
                     raise
@@ -101,15 +106,7 @@ class SyncTransport:
         raise status_error(parse_error, response.status, response.data, _lower(response.headers))
 
     def _open(self, wire: WireRequest, parse_error: ErrorParser) -> urllib3.BaseHTTPResponse:
-        attempt = 0
-        while True:
-            try:
-                return self._open_once(wire, parse_error)
-            except APIError as error:
-                if not self._policy.should_retry(error, attempt):
-                    raise
-                time.sleep(self._policy.delay(attempt, error.retry_after))
-                attempt += 1
+        return self._retrying(lambda: self._open_once(wire, parse_error))
 
     def _open_once(self, wire: WireRequest, parse_error: ErrorParser) -> urllib3.BaseHTTPResponse:
         try:
