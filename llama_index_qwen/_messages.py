@@ -323,6 +323,9 @@ ASSEMBLED_MODELS: Mapping[type[Any], tuple[tuple[str, ...], frozenset[str]]] = {
     ChatMessage: (("role", "additional_kwargs", "blocks"), frozenset({"legacy_additional_kwargs_image"})),
     ChatResponse: (("message", "raw", "delta", "logprobs", "additional_kwargs"), frozenset()),
     CompletionResponse: (("text", "additional_kwargs", "raw", "logprobs", "delta"), frozenset()),
+    TextBlock: (("block_type", "text"), frozenset()),
+    ThinkingBlock: (("block_type", "content", "num_tokens", "additional_information"), frozenset()),
+    ToolCallBlock: (("block_type", "tool_call_id", "tool_name", "tool_kwargs"), frozenset()),
 }
 
 
@@ -347,6 +350,35 @@ def _assemble(model: type[Any], values: dict[str, Any], fields_set: set[str]) ->
     _set_attribute(instance, "__pydantic_extra__", None)
     _set_attribute(instance, "__pydantic_private__", None)
     return instance
+
+
+def text_block(text: str) -> TextBlock:
+    """``TextBlock(text=text)``."""
+    if not _ASSEMBLE:
+        return TextBlock(text=text)
+    return _assemble(TextBlock, {"block_type": "text", "text": text}, {"text"})  # type: ignore[no-any-return]
+
+
+def thinking_block(content: str, num_tokens: int | None) -> ThinkingBlock:
+    """``ThinkingBlock(content=content, num_tokens=num_tokens)``."""
+    if not _ASSEMBLE:
+        return ThinkingBlock(content=content, num_tokens=num_tokens)
+    return _assemble(  # type: ignore[no-any-return]
+        ThinkingBlock,
+        {"block_type": "thinking", "content": content, "num_tokens": num_tokens, "additional_information": {}},
+        {"content", "num_tokens"},
+    )
+
+
+def tool_call_block(call_id: str, name: str, kwargs: dict[str, Any] | str) -> ToolCallBlock:
+    """``ToolCallBlock(tool_call_id=..., tool_name=..., tool_kwargs=kwargs)``; takes ownership of ``kwargs``."""
+    if not _ASSEMBLE:
+        return ToolCallBlock(tool_call_id=call_id, tool_name=name, tool_kwargs=kwargs)
+    return _assemble(  # type: ignore[no-any-return]
+        ToolCallBlock,
+        {"block_type": "tool_call", "tool_call_id": call_id, "tool_name": name, "tool_kwargs": kwargs},
+        {"tool_call_id", "tool_name", "tool_kwargs"},
+    )
 
 
 def assistant_message(blocks: list[ContentBlock], extra: dict[str, Any]) -> ChatMessage:
@@ -407,16 +439,21 @@ def _wire_style_calls(calls: Sequence[ToolCall]) -> list[dict[str, Any]]:
     ]
 
 
-def _message(text: str, reasoning: str, calls: Sequence[ToolCall], reasoning_tokens: int | None) -> ChatMessage:
+def _message(
+    text: str, reasoning: str, calls: Sequence[ToolCall], reasoning_tokens: int | None,
+    kwargs: Sequence[dict[str, Any] | str] | None = None,
+) -> ChatMessage:
+    """The assistant message; ``kwargs`` (fresh, one per call) are the calls' parsed arguments when known."""
     blocks: list[ContentBlock] = []
     if reasoning:
-        blocks.append(ThinkingBlock(content=reasoning, num_tokens=reasoning_tokens))
-    blocks.append(TextBlock(text=text))
+        blocks.append(thinking_block(reasoning, reasoning_tokens))
+    blocks.append(text_block(text))
     extra: dict[str, Any] = {}
     if calls:
+        if kwargs is None:
+            kwargs = [tool_kwargs(call.arguments) for call in calls]
         blocks.extend(
-            ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=tool_kwargs(call.arguments))
-            for call in calls
+            tool_call_block(call.id, call.name, parsed) for call, parsed in zip(calls, kwargs, strict=True)
         )
         extra["tool_calls"] = _wire_style_calls(calls)
     if reasoning:
@@ -477,12 +514,27 @@ def completion_from_chat(response: ChatResponse) -> CompletionResponse:
 class _ToolView:
     """Choice 0's view of one streamed tool call, merged like the core accumulator merges it."""
 
-    __slots__ = ("arguments", "id", "name")
+    __slots__ = ("arguments", "id", "name", "partial")
 
     def __init__(self) -> None:
         self.id: str | None = None
         self.name: str | None = None
         self.arguments = ""
+        self.partial = False  # whether ``arguments`` is not (yet) a JSON object (none yet parse as ``{}``)
+
+    def kwargs(self) -> dict[str, Any] | str:
+        """``tool_kwargs(self.arguments)``, parsed again only while the arguments may have become an object.
+
+        Partial arguments are returned as the (immutable) string without re-parsing; a complete object is parsed
+        afresh for every chunk, so chunks never share the dict.
+        """
+        if self.partial:
+            return self.arguments
+        return tool_kwargs(self.arguments)
+
+    def extend(self, arguments: str) -> None:
+        self.arguments += arguments
+        self.partial = isinstance(tool_kwargs(self.arguments), str)
 
 
 class ChatStream:
@@ -504,14 +556,14 @@ class ChatStream:
         self._reasoning = ""
         self._tools: dict[int, _ToolView] = {}
         self._calls: tuple[ToolCall, ...] = ()
+        self._views: tuple[_ToolView, ...] = ()  # the views behind ``_calls``, in the same order
         self._usage: Usage | None = None
         self._finish_reason: str | None = None
         self._request_id: str | None = None
         self._last_request_id: str | None = None  # of any choice: what the core accumulator names calls after
         self._model = model
-        self._meta_key: tuple[Any, ...] | None = None
-        self._raw: dict[str, Any] = {}
-        self._extra: dict[str, Any] = {}
+        self._usage_of_kwargs: Usage | None = None
+        self._usage_kwargs: dict[str, int | None] = {}  # usage_kwargs(self._usage_of_kwargs)
         self.chunks = 0
 
     def add(self, delta: ChatDelta) -> ChatResponse | None:
@@ -548,8 +600,10 @@ class ChatStream:
             if chunk.name and tool.name is None:
                 tool.name = chunk.name
             if chunk.arguments:
-                tool.arguments += chunk.arguments
+                tool.extend(chunk.arguments)
         request_id = self._last_request_id
+        ordered = sorted(tools.items())
+        self._views = tuple(tool for _, tool in ordered)
         self._calls = tuple(
             ToolCall(
                 id=tool.id or synthesize_tool_call_id(request_id, index),
@@ -557,25 +611,29 @@ class ChatStream:
                 arguments=tool.arguments,
                 index=index,
             )
-            for index, tool in sorted(tools.items())
+            for index, tool in ordered
         )
 
     def _response(self, delta: ChatDelta) -> ChatResponse:
         usage = self._usage
+        views = self._views
         message = _message(
-            self._text, self._reasoning, self._calls, usage.reasoning_tokens if usage is not None else None
+            self._text, self._reasoning, self._calls, usage.reasoning_tokens if usage is not None else None,
+            [view.kwargs() for view in views] if views else None,
         )
-        key = (self._request_id, self._model, self._finish_reason, usage)
-        if key != self._meta_key:  # ids, finish reason and usage change a few times per stream, not per chunk
-            self._raw, self._extra = _meta(self._request_id, self._model, self._finish_reason, usage, None)
-            self._meta_key = key
-        # fresh dicts per chunk: callers may mutate a chunk without touching the others
-        raw = self._raw.copy()
-        if usage is not None:
-            raw["usage"] = dict(usage.raw)
+        if usage is not self._usage_of_kwargs:  # native streams send a new (cumulative) usage with every frame
+            self._usage_kwargs = usage_kwargs(usage)
+            self._usage_of_kwargs = usage
+        # the same keys as ``_meta`` gives, in fresh dicts per chunk: callers may mutate a chunk without touching
+        # the others
+        request_id, model, finish_reason = self._request_id, self._model, self._finish_reason
+        raw = {
+            "request_id": request_id, "model": model, "finish_reason": finish_reason,
+            "usage": dict(usage.raw) if usage is not None else None,
+        }
         if delta.search_info:
             raw["search_info"] = dict(delta.search_info)
-        extra = self._extra.copy()
+        extra = {"request_id": request_id, "model": model, "finish_reason": finish_reason, **self._usage_kwargs}
         if delta.reasoning:
             extra["thinking_delta"] = delta.reasoning
         return chat_response(message, raw, extra, delta.text)

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
@@ -95,6 +97,15 @@ DELTAS = [
     qt.ChatDelta(text="x", model="qwen-max", request_id="r-1", finish_reason="stop", usage=qt.Usage(1, 2, 3)),
     qt.ChatDelta(tool_call_chunks=(qt.ToolCallChunk(index=0, id="call_1", name="f", arguments='{"a"'),)),
     qt.ChatDelta(tool_call_chunks=(qt.ToolCallChunk(index=0, arguments=": 1}"),)),
+    qt.ChatDelta(tool_call_chunks=(qt.ToolCallChunk(index=0, id="call_1", name="f", arguments=""),)),
+    qt.ChatDelta(tool_call_chunks=(qt.ToolCallChunk(index=0, arguments=' \n {"city": "Par'),)),
+    qt.ChatDelta(tool_call_chunks=(qt.ToolCallChunk(index=0, arguments='{"a": [1, {"b": "x\ny'),)),
+    qt.ChatDelta(tool_call_chunks=(qt.ToolCallChunk(index=0, arguments='{"a": 1}}'),)),
+    qt.ChatDelta(tool_call_chunks=(qt.ToolCallChunk(index=0, arguments="[1, 2]"),)),
+    qt.ChatDelta(text="t", reasoning="r", tool_call_chunks=(
+        qt.ToolCallChunk(index=0, id="c0", name="f", arguments='{"x": 1}'),
+        qt.ToolCallChunk(index=1, id="c1", name="g", arguments='ris", "un'),
+    )),
 ]
 
 
@@ -140,6 +151,18 @@ def test_summed_stream_equals_the_validated_sum() -> None:
     assert total.tool_calls == [{"name": "f", "args": {"a": 1}, "id": "call_1", "type": "tool_call"}]
 
 
+JSONISH = st.text(alphabet='{}[]",:\\ \n\tabn0123456789.-etrufl\u00a0é', max_size=24)
+
+
+@settings(max_examples=400, deadline=None)
+@given(args=JSONISH | st.text(max_size=12))
+def test_tool_call_fragments_parse_as_langchain_core_parses_them(args: str) -> None:
+    part = qt.ToolCallChunk(index=0, id="c", name="f", arguments=args)
+    fast = m.StreamConverter().chunk(qt.ChatDelta(tool_call_chunks=(part,)))
+    assert fast is not None
+    same(fast.message, validated_chunk(qt.ChatDelta(tool_call_chunks=(part,))).message)
+
+
 def test_chunks_do_not_share_mutable_state() -> None:
     converter = m.StreamConverter()
     first, second = converter.chunk(qt.ChatDelta(text="a")), converter.chunk(qt.ChatDelta(text="b"))
@@ -147,6 +170,13 @@ def test_chunks_do_not_share_mutable_state() -> None:
     for name in ("additional_kwargs", "response_metadata", "tool_calls", "invalid_tool_calls", "tool_call_chunks"):
         assert getattr(first.message, name) is not getattr(second.message, name)
     assert first.message.__pydantic_fields_set__ is not second.message.__pydantic_fields_set__
+    part = qt.ToolCallChunk(index=0, id="c", name="f", arguments="{}")
+    tools = [converter.chunk(qt.ChatDelta(tool_call_chunks=(part,))) for _ in range(2)]
+    assert tools[0] is not None and tools[1] is not None
+    for name in ("tool_calls", "tool_call_chunks"):
+        assert getattr(tools[0].message, name) is not getattr(tools[1].message, name)
+        assert getattr(tools[0].message, name)[0] is not getattr(tools[1].message, name)[0]
+    assert tools[0].message.tool_calls[0]["args"] is not tools[1].message.tool_calls[0]["args"]
     first.message.id = "run-1"  # langchain-core assigns ids to streamed chunks
     assert first.message.id == "run-1" and second.message.id is None
     assert "id" in first.message.__pydantic_fields_set__

@@ -32,6 +32,9 @@ from llama_index_qwen._messages import (
     assistant_message,
     chat_response,
     completion_response,
+    text_block,
+    thinking_block,
+    tool_call_block,
     tool_kwargs,
 )
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo
@@ -99,6 +102,20 @@ def test_constructors_equal_the_validated_ones(monkeypatch: pytest.MonkeyPatch, 
     for delta in (None, "", "x"):
         _same(completion_response("text", {"k": 1}, raw, delta),
               CompletionResponse(text="text", delta=delta, raw=raw, additional_kwargs={"k": 1}))
+
+
+@pytest.mark.parametrize("assemble", [True, False], ids=["assembled", "fallback"])
+def test_blocks_equal_the_validated_ones(monkeypatch: pytest.MonkeyPatch, assemble: bool) -> None:
+    monkeypatch.setattr(_messages, "_ASSEMBLE", assemble)
+    _same(text_block("hi ✓"), TextBlock(text="hi ✓"))
+    _same(text_block(""), TextBlock(text=""))
+    _same(thinking_block("hmm", 3), ThinkingBlock(content="hmm", num_tokens=3))
+    _same(thinking_block("hmm", None), ThinkingBlock(content="hmm", num_tokens=None))
+    for kwargs in ({"a": [1, {"b": 2}]}, {}, '{"partial'):
+        _same(tool_call_block("c1", "f", copy.deepcopy(kwargs)),
+              ToolCallBlock(tool_call_id="c1", tool_name="f", tool_kwargs=copy.deepcopy(kwargs)))
+    first, second = thinking_block("a", None), thinking_block("a", None)
+    assert first.additional_information is not second.additional_information
 
 
 def test_assembled_objects_behave_like_validated_ones() -> None:
