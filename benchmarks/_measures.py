@@ -111,31 +111,47 @@ def measure_call(env: Env, quick: bool) -> Result:
 # ---------------------------------------------------------------------------------------------- 2. stream CPU
 
 
+def _stream_batch(env: Env, sub: Subject, per_batch: int, mixed: bool) -> tuple[float, int]:
+    """CPU seconds per consumed stream (mean of ``per_batch``) and the deltas the last one yielded."""
+    stream = sub.stream
+    assert stream is not None
+    total, seen = 0.0, 0
+    for _ in range(per_batch):
+        if mixed:
+            env.control("script mixed 1")
+        c0 = time.process_time()
+        seen = stream()
+        total += time.process_time() - c0
+    return total / per_batch, seen
+
+
 def _stream_rounds(env: Env, subjects: dict[str, Subject], rounds: int, per_batch: int, mixed: bool,
-                   meter: EmuMeter) -> tuple[dict[str, list[float]], dict[str, int]]:
+                   meter: EmuMeter) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, int]]:
+    """Per subject and round: its CPU per stream, and its floor's, timed right before it (paired).
+
+    The machine's speed drifts over seconds on a shared host; a floor batch timed next to each subject's batch
+    keeps that drift out of the difference better than one floor batch per round.
+    """
     cpu: dict[str, list[float]] = {k: [] for k in subjects}
+    paired: dict[str, list[float]] = {k: [] for k in subjects}
     seen: dict[str, int] = {}
     for _ in range(rounds):
         for key, sub in subjects.items():
-            stream = sub.stream
-            assert stream is not None
-            total = 0.0
+            floor_key = _floor_of(sub)
             gc.collect()  # once per batch: a full collection in a process holding every framework takes long
             mark = meter.start()
-            for _ in range(per_batch):
-                if mixed:
-                    env.control("script mixed 1")
-                c0 = time.process_time()
-                seen[key] = stream()
-                total += time.process_time() - c0
+            if key not in FLOORS and floor_key in subjects:
+                floor_cpu, seen[floor_key] = _stream_batch(env, subjects[floor_key], per_batch, mixed)
+                paired[key].append(floor_cpu)
+            value, seen[key] = _stream_batch(env, sub, per_batch, mixed)
+            cpu[key].append(value)
             meter.stop(mark)
-            cpu[key].append(total / per_batch)
-    return cpu, seen
+    return cpu, paired, seen
 
 
 def measure_stream(env: Env, quick: bool) -> Result:
     env.latency(0)
-    rounds, per_batch = (2, 2) if quick else (7, 3)
+    rounds, per_batch = (2, 2) if quick else (11, 4)
     meter = EmuMeter()
     rows = []
     errors: dict[str, str] = {}
@@ -152,7 +168,7 @@ def measure_stream(env: Env, quick: bool) -> Result:
             except Exception as exc:
                 errors[f"{key} ({scenario})"] = f"{type(exc).__name__}: {exc}"[:300]
                 del subjects[key]
-        cpu, seen = _stream_rounds(env, subjects, rounds, per_batch, mixed, meter)
+        cpu, paired, seen = _stream_rounds(env, subjects, rounds, per_batch, mixed, meter)
         for key, sub in subjects.items():
             floor_key = _floor_of(sub)
             if key in FLOORS or floor_key not in cpu:
@@ -161,7 +177,7 @@ def measure_stream(env: Env, quick: bool) -> Result:
                                      cpu_ms=statistics.median(cpu[key]) * 1e3, added_us=0.0, spread=[]))
                 continue
             chunks = seen[floor_key]  # SSE data events in the same stream, counted by the raw loop
-            added = [(c - f) / chunks * 1e6 for c, f in zip(cpu[key], cpu[floor_key], strict=True)]
+            added = [(c - f) / chunks * 1e6 for c, f in zip(cpu[key], paired[key], strict=True)]
             rows.append(_row(key, sub, scenario=scenario, chunks=chunks, deltas=seen[key],
                              cpu_ms=statistics.median(cpu[key]) * 1e3, added_us=statistics.median(added),
                              spread=_spread(added)))

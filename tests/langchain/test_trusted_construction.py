@@ -285,3 +285,19 @@ def test_validated_fallback_builds_the_same(monkeypatch: pytest.MonkeyPatch) -> 
     fallback = (converter.chunk(DELTAS[3]), m.from_qwen_result(result).generations[0])
     for f, v in zip(fast, fallback, strict=True):
         same(f, v)
+
+
+@pytest.mark.parametrize("name", ["_generate", "_agenerate"])
+def test_stored_signatures_are_what_inspect_computes(name: str) -> None:
+    import inspect
+
+    method = getattr(ChatQwen, name)
+    stored = inspect.signature(method)
+    assert "__signature__" in method.__dict__
+    del method.__signature__
+    try:
+        assert inspect.signature(method) == stored
+    finally:
+        method.__signature__ = stored
+    llm = ChatQwen(model="qwen-plus", api_key="sk-x", base_url="http://127.0.0.1:9")
+    assert "run_manager" in inspect.signature(getattr(llm, name)).parameters
