@@ -562,8 +562,6 @@ class ChatStream:
         self._request_id: str | None = None
         self._last_request_id: str | None = None  # of any choice: what the core accumulator names calls after
         self._model = model
-        self._usage_of_kwargs: Usage | None = None
-        self._usage_kwargs: dict[str, int | None] = {}  # usage_kwargs(self._usage_of_kwargs)
         self.chunks = 0
 
     def add(self, delta: ChatDelta) -> ChatResponse | None:
@@ -621,19 +619,8 @@ class ChatStream:
             self._text, self._reasoning, self._calls, usage.reasoning_tokens if usage is not None else None,
             [view.kwargs() for view in views] if views else None,
         )
-        if usage is not self._usage_of_kwargs:  # native streams send a new (cumulative) usage with every frame
-            self._usage_kwargs = usage_kwargs(usage)
-            self._usage_of_kwargs = usage
-        # the same keys as ``_meta`` gives, in fresh dicts per chunk: callers may mutate a chunk without touching
-        # the others
-        request_id, model, finish_reason = self._request_id, self._model, self._finish_reason
-        raw = {
-            "request_id": request_id, "model": model, "finish_reason": finish_reason,
-            "usage": dict(usage.raw) if usage is not None else None,
-        }
-        if delta.search_info:
-            raw["search_info"] = dict(delta.search_info)
-        extra = {"request_id": request_id, "model": model, "finish_reason": finish_reason, **self._usage_kwargs}
+        # fresh dicts per chunk: callers may mutate a chunk without touching the others
+        raw, extra = _meta(self._request_id, self._model, self._finish_reason, usage, delta.search_info)
         if delta.reasoning:
             extra["thinking_delta"] = delta.reasoning
         return chat_response(message, raw, extra, delta.text)
