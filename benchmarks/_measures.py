@@ -61,6 +61,11 @@ def _floor_of(sub: Subject) -> str:
     return "raw-compat" if sub.protocol == "compatible" else "raw-native"
 
 
+def _paired_floor(key: str, sub: Subject, subjects: dict[str, Subject]) -> Subject | None:
+    """The floor to time right before ``sub``'s batch (``None`` for the floors themselves, or when it is missing)."""
+    return None if key in FLOORS else subjects.get(_floor_of(sub))
+
+
 def _row(key: str, sub: Subject, **fields: Any) -> dict[str, Any]:
     return {"key": key, "subject": sub.name, "kind": sub.kind, "protocol": sub.protocol, **fields}
 
@@ -137,11 +142,11 @@ def _stream_rounds(env: Env, subjects: dict[str, Subject], rounds: int, per_batc
     seen: dict[str, int] = {}
     for _ in range(rounds):
         for key, sub in subjects.items():
-            floor_key = _floor_of(sub)
+            floor = _paired_floor(key, sub, subjects)
             gc.collect()  # once per batch: a full collection in a process holding every framework takes long
             mark = meter.start()
-            if key not in FLOORS and floor_key in subjects:
-                floor_cpu, seen[floor_key] = _stream_batch(env, subjects[floor_key], per_batch, mixed)
+            if floor is not None:
+                floor_cpu, seen[_floor_of(sub)] = _stream_batch(env, floor, per_batch, mixed)
                 paired[key].append(floor_cpu)
             value, seen[key] = _stream_batch(env, sub, per_batch, mixed)
             cpu[key].append(value)
@@ -213,10 +218,10 @@ async def _concurrency(env: Env, quick: bool) -> Result:
     failures: dict[str, int] = {k: 0 for k in subjects}
     for _ in range(rounds):
         for key, sub in subjects.items():
-            floor_key = _floor_of(sub)
+            floor = _paired_floor(key, sub, subjects)
             mark = meter.start()
-            if key not in FLOORS and floor_key in subjects:
-                paired[key].append((await _gather(subjects[floor_key].acall, n))[0])  # type: ignore[arg-type]
+            if floor is not None:
+                paired[key].append((await _gather(floor.acall, n))[0])  # type: ignore[arg-type]
             wall, failed = await _gather(sub.acall, n)  # type: ignore[arg-type]
             meter.stop(mark)
             walls[key].append(wall)
