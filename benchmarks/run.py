@@ -142,8 +142,10 @@ def profile_main(args: argparse.Namespace) -> int:
                 for _ in range(args.invokes):
                     await sub.acall()  # type: ignore[misc]
 
+            loop = asyncio.new_event_loop()  # one loop for warm-up and profile: sessions are bound to their loop
+
             def fn() -> None:
-                asyncio.run(many())
+                loop.run_until_complete(many())
         elif what == "mixed":
             def fn() -> None:
                 for _ in range(args.invokes):
