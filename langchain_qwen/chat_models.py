@@ -318,6 +318,22 @@ class ChatQwen(BaseChatModel):
         """Catalogue facts for ``model`` (default: this instance's), with ``model_info_overrides`` applied."""
         return DEFAULT_CATALOGUE.chat_model(model or self.model_name, **(self.model_info_overrides or {}))
 
+    def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """What langchain-core's version returns (``self.dict()``, ``stop``, then ``kwargs``), built directly.
+
+        langchain-core calls this on every invoke and stream, and wraps the deprecated ``dict()`` in a context that
+        silences its deprecation warnings (``warnings.catch_warnings``, about 10 us). ``dict()`` of ``BaseChatModel``
+        is ``_identifying_params`` plus ``_type``; a subclass that overrides ``dict`` or ``asdict`` gets the
+        framework's path.
+        """
+        cls, base = type(self), BaseChatModel
+        if cls.dict is not base.dict or getattr(cls, "asdict", None) is not getattr(base, "asdict", None):
+            return super()._get_invocation_params(stop=stop, **kwargs)
+        params = dict(self._identifying_params)
+        params["_type"] = self._llm_type
+        params["stop"] = stop
+        return {**params, **kwargs}
+
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(
             ls_provider=MODEL_PROVIDER, ls_model_name=str(kwargs.get("model") or self.model_name),

@@ -301,3 +301,26 @@ def test_stored_signatures_are_what_inspect_computes(name: str) -> None:
         method.__signature__ = stored
     llm = ChatQwen(model="qwen-plus", api_key="sk-x", base_url="http://127.0.0.1:9")
     assert "run_manager" in inspect.signature(getattr(llm, name)).parameters
+
+
+@pytest.mark.parametrize(
+    ("stop", "kwargs"),
+    [(None, {}), (["\n"], {"temperature": 0.1, "tools": [{"type": "function"}]}), (None, {"model": "m", "_type": "x"})],
+)
+def test_invocation_params_are_what_langchain_core_builds(stop: list[str] | None, kwargs: dict[str, Any]) -> None:
+    from langchain_core.language_models import BaseChatModel
+
+    llm = ChatQwen(model="qwen-plus", api_key="sk-x", base_url="http://127.0.0.1:9", temperature=0.3, stop=["END"])
+    ours = llm._get_invocation_params(stop=stop, **kwargs)
+    framework = BaseChatModel._get_invocation_params(llm, stop=stop, **kwargs)
+    assert ours == framework
+    assert list(ours) == list(framework)  # same key order (tracers print it)
+
+
+def test_invocation_params_of_a_subclass_overriding_dict_use_the_override() -> None:
+    class Custom(ChatQwen):
+        def dict(self, **kwargs: Any) -> dict[str, Any]:
+            return {"custom": True}
+
+    llm = Custom(model="qwen-plus", api_key="sk-x", base_url="http://127.0.0.1:9")
+    assert llm._get_invocation_params(stop=None) == {"custom": True, "stop": None}
