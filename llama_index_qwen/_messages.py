@@ -542,16 +542,17 @@ class ChatStream:
 
     Each chunk's ``message`` holds everything so far; ``delta`` the new text and
     ``additional_kwargs["thinking_delta"]`` the new reasoning. Tool calls are merged by index (id and name from
-    their first non-empty values, arguments concatenated); their arguments may be partial JSON until the stream
-    ends. Chunks share no mutable objects with each other.
+    their first non-empty values, arguments concatenated) exactly as the core accumulator merges them; their
+    arguments may be partial JSON until the stream ends. Chunks share no mutable objects with each other.
 
-    The core accumulator sees every delta and is the one source of :meth:`finish`'s result (all choices, its
-    checks); this class keeps only the running views of choice 0 that each chunk needs (its text, reasoning
-    and tool calls, rebuilt only when a tool-call fragment arrives), so nothing is re-joined per chunk.
+    LlamaIndex responses carry one choice: this class keeps the running view of choice 0 (its text, reasoning
+    and tool calls, rebuilt only when a tool-call fragment arrives), so nothing is re-joined per chunk. Deltas of
+    other choices (``n > 1``) go to a core accumulator, only so that :meth:`finish` applies the core's end-of-stream
+    check to them too.
     """
 
     def __init__(self, model: str | None = None) -> None:
-        self._accumulator = StreamAccumulator()
+        self._others = StreamAccumulator()
         self._text = ""
         self._reasoning = ""
         self._tools: dict[int, _ToolView] = {}
@@ -566,11 +567,11 @@ class ChatStream:
 
     def add(self, delta: ChatDelta) -> ChatResponse | None:
         """Merge one delta; return the chunk to yield (``None`` for other choices or empty deltas)."""
-        self._accumulator.add(delta)
         if delta.request_id:
             self._last_request_id = delta.request_id
         if delta.index != 0:
-            return None  # LlamaIndex responses carry one choice
+            self._others.add(delta)
+            return None
         if delta.text:
             self._text += delta.text
         if delta.reasoning:
@@ -625,11 +626,21 @@ class ChatStream:
             extra["thinking_delta"] = delta.reasoning
         return chat_response(message, raw, extra, delta.text)
 
-    def finish(self) -> ChatResult:
-        """The final result; raises when the stream carried nothing or a tool call never got its name."""
+    def finish(self) -> None:
+        """End-of-stream checks, as the core accumulator makes them.
+
+        Raises:
+            ResponseParseError: the stream carried nothing, or a tool call (of any choice) never got its name.
+        """
         if not self.chunks:
             raise ResponseParseError("the stream ended before the model sent anything", model=self._model)
-        return self._accumulator.result()
+        for index, tool in sorted(self._tools.items()):
+            if tool.name is None:
+                raise ResponseParseError(
+                    f"the stream ended with tool call #{index} (choice 0) that has no function name",
+                    request_id=self._last_request_id,
+                )
+        self._others.result()
 
 
 def keep_first_tool_call(response: ChatResponse) -> ChatResponse:

@@ -257,7 +257,16 @@ def test_chat_stream_is_cumulative_with_deltas() -> None:
     assert last.message.blocks[0].content == "let me think"  # type: ignore[union-attr]
     assert last.message.blocks[-1].tool_kwargs == {"city": "Hangzhou"}  # type: ignore[union-attr]
     assert last.additional_kwargs["total_tokens"] == 7 and last.additional_kwargs["finish_reason"] == "tool_calls"
-    assert stream.finish().tool_calls[0].arguments == '{"city": "Hangzhou"}'
+    stream.finish()  # complete: no error
+
+
+@pytest.mark.parametrize("choice", [0, 1])
+def test_chat_stream_rejects_a_tool_call_that_never_got_its_name(choice: int) -> None:
+    stream = ChatStream("qwen-plus")
+    stream.add(ChatDelta(text="hi"))
+    stream.add(ChatDelta(index=choice, tool_call_chunks=(ToolCallChunk(0, "c1", None, "{}"),), request_id="r"))
+    with pytest.raises(ResponseParseError, match=f"tool call #0 \\(choice {choice}\\) that has no function name"):
+        stream.finish()
 
 
 def test_empty_stream_is_an_error_not_an_empty_response() -> None:
