@@ -324,7 +324,7 @@ def _import_time(stmt: str) -> float:
 
 def measure_import(env: Env, quick: bool) -> Result:
     del env
-    rounds = 4 if quick else 14
+    rounds = 4 if quick else 20
     # pip compiles the bytecode of what it installs; the checkout's packages (an editable install) get theirs here,
     # or under PYTHONDONTWRITEBYTECODE every fresh interpreter would compile ours from source while reading the
     # frameworks' cached bytecode
@@ -336,8 +336,11 @@ def measure_import(env: Env, quick: bool) -> Result:
     for stmt in IMPORTS.values():  # warm the page cache
         _import_time(stmt)
     times: dict[str, list[float]] = {k: [] for k in IMPORTS}
-    for _ in range(rounds):
-        for name, stmt in IMPORTS.items():
+    order = list(IMPORTS.items())
+    for round_ in range(rounds):
+        # every other round in reverse (A B, B A, ...), so a machine speeding up or slowing down during a round
+        # does not always favour the statement timed first
+        for name, stmt in order if round_ % 2 == 0 else order[::-1]:
             times[name].append(_import_time(stmt))
     rows = []
     for ours, base, target in IMPORT_PAIRS:
