@@ -9,6 +9,7 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
 from llama_index_qwen._connection import QwenConnection
+from llama_index_qwen._signatures import store_span_signatures
 from qwen_core.catalogue import get_embedding_model_info
 from qwen_core.embedding import (
     DEFAULT_EMBEDDING_MODEL,
@@ -102,6 +103,9 @@ class QwenEmbedding(QwenConnection, BaseEmbedding):
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return await self._aembed(texts, "document")
+
+
+store_span_signatures(QwenEmbedding)  # the dispatcher inspects these on every call: see _signatures
 
 
 __all__ = ["QwenEmbedding"]

@@ -41,6 +41,7 @@ from llama_index_qwen._messages import (
     to_qwen_tools,
     tool_selections,
 )
+from llama_index_qwen._signatures import store_span_signatures
 from llama_index_qwen._structured import JsonSchemaProgram, structured_kwargs, structured_strategy
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo
 from qwen_core.errors import InvalidRequestError
@@ -485,6 +486,9 @@ def _one(output_cls: type[Model], result: Any) -> Model:
     if not isinstance(result, BaseModel):
         raise TypeError(f"expected a {output_cls.__name__} instance but got {type(result).__name__}: {result!r}")
     return result  # type: ignore[return-value]
+
+
+store_span_signatures(Qwen)  # the dispatcher inspects these on every call: see _signatures
 
 
 __all__ = ["Qwen"]

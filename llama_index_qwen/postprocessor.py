@@ -7,6 +7,7 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import BaseNode, MetadataMode, NodeWithScore, QueryBundle
 
 from llama_index_qwen._connection import QwenConnection
+from llama_index_qwen._signatures import store_span_signatures
 from qwen_core.errors import InvalidRequestError
 from qwen_core.rerank import DEFAULT_RERANK_MODEL
 from qwen_core.rerank import arerank as _arerank
@@ -104,6 +105,9 @@ def _with_score(node: BaseNode, score: float) -> BaseNode:
 
 def _with_key(keys: list[str]) -> list[str]:
     return keys if SCORE_KEY in keys else [*keys, SCORE_KEY]
+
+
+store_span_signatures(QwenRerank)  # the dispatcher inspects these on every call: see _signatures
 
 
 __all__ = ["QwenRerank"]
