@@ -170,7 +170,7 @@ def _stream_rounds(env: Env, subjects: dict[str, Subject], rounds: int, per_batc
 
 def measure_stream(env: Env, quick: bool) -> Result:
     env.latency(0)
-    rounds, per_batch = (2, 2) if quick else (11, 4)
+    rounds, per_batch = (2, 2) if quick else (21, 6)
     meter = EmuMeter()
     rows = []
     errors: dict[str, str] = {}
@@ -218,7 +218,7 @@ async def _gather(fn: Callable[[], Any], n: int) -> tuple[float, int]:
 async def _concurrency(env: Env, quick: bool) -> Result:
     env.latency(0.05)
     subjects, errors = build(env, FLOORS + FRAMEWORK_FLOORS + OUR_KEYS + BASELINE_KEYS)
-    rounds, n = (2, 200) if quick else (9, 200)
+    rounds, n = (2, 200) if quick else (13, 200)
     meter = EmuMeter()
     for key, sub in list(subjects.items()):
         try:
