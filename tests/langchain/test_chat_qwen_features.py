@@ -204,6 +204,23 @@ async def test_async_rate_limit_error(make: ModelFactory, emu: Any) -> None:
     assert info.value.is_retryable
 
 
+def test_translated_errors_keep_the_core_error_as_cause() -> None:
+    from langchain_qwen._errors import QwenRateLimitError, translate_errors
+
+    core = qwen_errors.RateLimitError("slow down", code="Throttling", status=429, request_id="r1")
+    with pytest.raises(QwenRateLimitError) as info, translate_errors():
+        raise core
+    assert info.value.__cause__ is core
+    assert (info.value.code, info.value.status, info.value.request_id) == ("Throttling", 429, "r1")
+    adapted = QwenRateLimitError("already adapted")
+    with pytest.raises(QwenRateLimitError) as same, translate_errors():
+        raise adapted
+    assert same.value is adapted
+    with pytest.raises(KeyError) as foreign, translate_errors():
+        raise KeyError("not ours")
+    assert foreign.value.__cause__ is None
+
+
 def test_error_inside_a_stream(make: ModelFactory, emu: Any) -> None:
     emu.enqueue(StreamError(after_events=1))
     with pytest.raises(qwen_errors.ContentInspectionError) as info:
