@@ -31,7 +31,7 @@ from llama_index.core.llms.utils import parse_partial_json
 
 from qwen_core.errors import InvalidRequestError, ResponseParseError
 from qwen_core.protocols._common import synthesize_tool_call_id
-from qwen_core.streaming import StreamAccumulator
+from qwen_core.streaming import StreamAccumulator, unnamed_tool_call_error
 from qwen_core.types import (
     AudioPart,
     ChatDelta,
@@ -636,10 +636,7 @@ class ChatStream:
             raise ResponseParseError("the stream ended before the model sent anything", model=self._model)
         for index, tool in sorted(self._tools.items()):
             if tool.name is None:
-                raise ResponseParseError(
-                    f"the stream ended with tool call #{index} (choice 0) that has no function name",
-                    request_id=self._last_request_id,
-                )
+                raise unnamed_tool_call_error(index, 0, self._last_request_id)
         self._others.result()
 
 

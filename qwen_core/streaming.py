@@ -17,7 +17,7 @@ from qwen_core.errors import ResponseParseError
 from qwen_core.protocols._common import is_finished, synthesize_tool_call_id
 from qwen_core.types import ChatDelta, ChatResult, Choice, ToolCall, Usage
 
-__all__ = ["StreamAccumulator", "is_finished"]
+__all__ = ["StreamAccumulator", "is_finished", "unnamed_tool_call_error"]
 
 
 class _ToolState:
@@ -38,6 +38,14 @@ class _ChoiceState:
         self.tools: dict[int, _ToolState] = {}
         self.finish_reason: str | None = None
         self.logprobs: list[Mapping[str, Any]] | None = None
+
+
+def unnamed_tool_call_error(tool_index: int, choice_index: int, request_id: str | None) -> ResponseParseError:
+    """The error for a stream that ended before a tool call received its function name."""
+    return ResponseParseError(
+        f"the stream ended with tool call #{tool_index} (choice {choice_index}) that has no function name",
+        request_id=request_id,
+    )
 
 
 class StreamAccumulator:
@@ -121,10 +129,7 @@ class StreamAccumulator:
         for tool_index in sorted(state.tools):
             tool = state.tools[tool_index]
             if tool.name is None and strict:
-                raise ResponseParseError(
-                    f"the stream ended with tool call #{tool_index} (choice {index}) that has no function name",
-                    request_id=self._request_id,
-                )
+                raise unnamed_tool_call_error(tool_index, index, self._request_id)
             calls.append(
                 ToolCall(
                     id=tool.id or synthesize_tool_call_id(self._request_id, tool_index, index),
