@@ -228,6 +228,37 @@ def qwen_li_subject(env: Env, api: str) -> Subject:
 # ------------------------------------------------------------------------------------------------ framework floors
 
 
+class _RawCompatText:
+    """The compatible chat call and stream done the raw way, as text: what both framework floors wrap.
+
+    Sync calls and streams use one httpx client (json.loads of the answer; ``_raw_text_deltas`` for streams), the
+    async call the raw floor's aiohttp session.
+    """
+
+    def __init__(self, env: Env) -> None:
+        import httpx
+
+        self.raw = floor_subject(env, "compatible")
+        self._client = httpx.Client()
+        self._call = _floor_request(env, "compatible", ONE_CALL_PROMPT, stream=False)
+        self._stream = _floor_request(env, "compatible", STREAM_PROMPT, stream=True)
+
+    def call(self) -> str:
+        url, body, headers = self._call
+        return _message_text(self._client.post(url, content=body, headers=headers).content)
+
+    async def acall(self) -> str:
+        assert self.raw.acall is not None
+        return _message_text(await self.raw.acall())
+
+    def deltas(self) -> Iterator[str]:
+        return _raw_text_deltas(self._client, *self._stream)
+
+
+def _message_text(payload: bytes) -> str:
+    return json.loads(payload)["choices"][0]["message"]["content"]  # type: ignore[no-any-return]
+
+
 def lc_floor_subject(env: Env) -> Subject:
     """langchain-core's own cost: a minimal BaseChatModel over the raw floor (json.loads, one message per chunk).
 
@@ -237,15 +268,9 @@ def lc_floor_subject(env: Env) -> Subject:
     from langchain_core.messages import AIMessage, AIMessageChunk
     from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-    raw = floor_subject(env, "compatible")
-    url, body, headers = _floor_request(env, "compatible", ONE_CALL_PROMPT, stream=False)
-    s_url, s_body, s_headers = _floor_request(env, "compatible", STREAM_PROMPT, stream=True)
-    import httpx
+    floor = _RawCompatText(env)
 
-    client = httpx.Client()
-
-    def result(payload: bytes) -> ChatResult:
-        text = json.loads(payload)["choices"][0]["message"]["content"]
+    def result(text: str) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
     class RawChat(BaseChatModel):
@@ -254,19 +279,18 @@ def lc_floor_subject(env: Env) -> Subject:
             return "raw-floor"
 
         def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
-            return result(client.post(url, content=body, headers=headers).content)
+            return result(floor.call())
 
         async def _agenerate(self, messages: Any, stop: Any = None, run_manager: Any = None,
                              **kwargs: Any) -> ChatResult:
-            assert raw.acall is not None
-            return result(await raw.acall())
+            return result(await floor.acall())
 
         def _stream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> Any:
-            for text in _raw_text_deltas(client, s_url, s_body, s_headers):
+            for text in floor.deltas():
                 yield ChatGenerationChunk(message=AIMessageChunk(content=text))
 
     sub = _lc_subject("langchain-core floor", "compatible", RawChat())
-    sub.kind, sub.aclose = "floor", raw.aclose
+    sub.kind, sub.aclose = "floor", floor.raw.aclose
     return sub
 
 
@@ -276,15 +300,9 @@ def li_floor_subject(env: Env) -> Subject:
     from llama_index.core.llms import LLM
     from llama_index.core.llms.callbacks import llm_chat_callback
 
-    raw = floor_subject(env, "compatible")
-    url, body, headers = _floor_request(env, "compatible", ONE_CALL_PROMPT, stream=False)
-    s_url, s_body, s_headers = _floor_request(env, "compatible", STREAM_PROMPT, stream=True)
-    import httpx
+    floor = _RawCompatText(env)
 
-    client = httpx.Client()
-
-    def response(payload: bytes) -> ChatResponse:
-        text = json.loads(payload)["choices"][0]["message"]["content"]
+    def response(text: str) -> ChatResponse:
         return ChatResponse(message=ChatMessage(role="assistant", content=text))
 
     class RawLLM(LLM):
@@ -294,18 +312,17 @@ def li_floor_subject(env: Env) -> Subject:
 
         @llm_chat_callback()
         def chat(self, messages: Any, **kwargs: Any) -> ChatResponse:
-            return response(client.post(url, content=body, headers=headers).content)
+            return response(floor.call())
 
         @llm_chat_callback()
         async def achat(self, messages: Any, **kwargs: Any) -> ChatResponse:
-            assert raw.acall is not None
-            return response(await raw.acall())
+            return response(await floor.acall())
 
         @llm_chat_callback()
         def stream_chat(self, messages: Any, **kwargs: Any) -> Any:
             def gen() -> Any:
                 text = ""
-                for delta in _raw_text_deltas(client, s_url, s_body, s_headers):
+                for delta in floor.deltas():
                     text += delta
                     yield ChatResponse(message=ChatMessage(role="assistant", content=text), delta=delta)
 
@@ -327,7 +344,7 @@ def li_floor_subject(env: Env) -> Subject:
             raise NotImplementedError
 
     sub = _li_subject("llama-index-core floor", "compatible", RawLLM(), ChatMessage)
-    sub.kind, sub.aclose = "floor", raw.aclose
+    sub.kind, sub.aclose = "floor", floor.raw.aclose
     return sub
 
 
