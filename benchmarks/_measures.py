@@ -15,9 +15,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _subjects import BASELINE_KEYS, FLOORS, FRAMEWORK_FLOORS, OUR_KEYS, Env, Subject, build
+
+if TYPE_CHECKING:
+    from qwen_core.types import Api
 
 Result = dict[str, Any]
 
@@ -245,8 +248,8 @@ async def _concurrency(env: Env, quick: bool) -> Result:
             failures[key] += failed
     rows = []
     for key, sub in subjects.items():
-        floor = paired[key] if key not in FLOORS else walls[key]
-        ratios = [w / f for w, f in zip(walls[key], floor, strict=True)]
+        floor_walls = paired[key] if key not in FLOORS else walls[key]
+        ratios = [w / f for w, f in zip(walls[key], floor_walls, strict=True)]
         rows.append(_row(key, sub, wall_s=statistics.median(walls[key]), ratio=statistics.median(ratios),
                          spread=_spread(ratios), failures=failures[key]))
     # 1,000 concurrent calls on fresh instances of ours: no error, bounded connections
@@ -411,12 +414,15 @@ def _last_json(out: subprocess.CompletedProcess[str], key: str) -> dict[str, Any
 EMBED_DIMENSIONS = 256  # keeps each 10-text answer small, so JSON size does not hide the client's own cost
 
 
-def _embed_subjects(env: Env, api: str) -> dict[str, Any]:
+def _embed_subjects(env: Env, api: Api) -> dict[str, Any]:
+    from pydantic import SecretStr
+
     from langchain_qwen import QwenEmbeddings
     from llama_index_qwen.embeddings import QwenEmbedding
 
-    lc = QwenEmbeddings(api_key=API_KEY_EMB, base_url=env.base_url, api=api, dimensions=EMBED_DIMENSIONS)
-    li = QwenEmbedding(api_key=API_KEY_EMB, base_url=env.base_url, api=api, dimensions=EMBED_DIMENSIONS)
+    key = SecretStr(API_KEY_EMB)
+    lc = QwenEmbeddings(api_key=key, base_url=env.base_url, api=api, dimensions=EMBED_DIMENSIONS)
+    li = QwenEmbedding(api_key=key, base_url=env.base_url, api=api, dimensions=EMBED_DIMENSIONS)
     label = "compat" if api == "compatible" else "native"
     return {
         f"QwenEmbeddings ({label})": (lc, lambda texts: lc.aembed_documents(texts)),
@@ -437,7 +443,8 @@ async def _embeddings(env: Env, quick: bool) -> Result:
     texts = [f"document number {i} about topic {i % 37}" for i in range(n)]
     subjects: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for api in ("dashscope", "compatible"):
+    apis: tuple[Api, ...] = ("dashscope", "compatible")
+    for api in apis:
         try:
             subjects.update(_embed_subjects(env, api))
         except Exception as exc:
@@ -452,7 +459,7 @@ async def _embeddings(env: Env, quick: bool) -> Result:
             assert len(vectors) == 50
             if obj is None:
                 continue
-            batch = int(getattr(obj, "_batch_size", None) or getattr(obj, "embed_batch_size", 10))
+            batch = int(getattr(obj, "_batch_size", 0) or getattr(obj, "embed_batch_size", 10))
             concurrency = int(getattr(obj, "max_concurrency", 8))
             info[name] = (batch, concurrency)
         except Exception as exc:

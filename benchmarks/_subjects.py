@@ -12,13 +12,15 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 API_KEY = "sk-bench"
 MODEL = "qwen-plus"
 ONE_CALL_PROMPT = "Hi"
 #: The emulator echoes the prompt word by word, so 199 words give 200 content chunks ("Echo:" + 199 words).
 STREAM_PROMPT = " ".join(f"w{i:03d}" for i in range(199))
+
+_T = TypeVar("_T")
 
 OURS = ("core", "ChatQwen", "Qwen")
 BASELINES = ("ChatOpenAI", "qwq.ChatQwen", "ChatTongyi", "LI.DashScope", "LI.OpenAILike")
@@ -51,7 +53,8 @@ class Env:
             self._file = self._sock.makefile("rwb")
         self._file.write((command + "\n").encode())
         self._file.flush()
-        return self._file.readline().decode().strip()
+        line: bytes = self._file.readline()
+        return line.decode().strip()
 
     def conns(self) -> int:
         return int(self.control("conns"))
@@ -142,7 +145,8 @@ def floor_subject(env: Env, protocol: str, prompt: str = ONE_CALL_PROMPT) -> Sub
 
             session.append(aiohttp.ClientSession())
         async with session[0].post(url, data=body, headers=headers) as response:
-            return await response.read()
+            answer: bytes = await response.read()
+            return answer
 
     def close() -> None:
         client.close()
@@ -351,17 +355,23 @@ def li_floor_subject(env: Env) -> Subject:
 # ------------------------------------------------------------------------------------------------ baselines
 
 
+def _options(**options: Any) -> dict[str, Any]:
+    """Constructor options for a baseline: their declared types differ between releases (``api_key`` as ``str`` or
+    ``SecretStr``, aliases or not), and every one of them accepts these values at run time."""
+    return options
+
+
 def chatopenai_subject(env: Env) -> Subject:
     from langchain_openai import ChatOpenAI
 
-    llm = ChatOpenAI(model=MODEL, api_key=API_KEY, base_url=env.compat)  # type: ignore[arg-type]
+    llm = ChatOpenAI(**_options(model=MODEL, api_key=API_KEY, base_url=env.compat))
     return _lc_subject("ChatOpenAI(base_url)", "compatible", llm)
 
 
 def qwq_subject(env: Env) -> Subject:
     from langchain_qwq import ChatQwen as QwqChatQwen
 
-    llm = QwqChatQwen(model=MODEL, api_key=API_KEY, api_base=env.compat)  # type: ignore[call-arg]
+    llm = QwqChatQwen(**_options(model=MODEL, api_key=API_KEY, api_base=env.compat))
     return _lc_subject("langchain-qwq ChatQwen", "compatible", llm)
 
 
@@ -375,11 +385,11 @@ def tongyi_subject(env: Env) -> Subject:
     from langchain_community.chat_models.tongyi import ChatTongyi
 
     _point_dashscope(env)
-    llm = ChatTongyi(model=MODEL, api_key=API_KEY)  # type: ignore[call-arg]
+    llm = ChatTongyi(**_options(model=MODEL, api_key=API_KEY))
     sub = _lc_subject("ChatTongyi", "dashscope", llm)
     # With langchain-core 1.x, ChatTongyi.stream() answers with one non-streamed call unless streaming=True
     # (which would also make invoke() stream), so streams use a second instance.
-    streaming = ChatTongyi(model=MODEL, api_key=API_KEY, streaming=True)  # type: ignore[call-arg]
+    streaming = ChatTongyi(**_options(model=MODEL, api_key=API_KEY, streaming=True))
     sub.stream = _lc_subject("ChatTongyi", "dashscope", streaming).stream
     return _with_dashscope_url(env, sub)
 
@@ -429,17 +439,17 @@ def _with_dashscope_url(env: Env, sub: Subject) -> Subject:
     """The dashscope SDK keeps its base URL in a module global: set it before each call (costs ~50 ns)."""
     import dashscope
 
-    def wrap(fn: Callable[[], Any] | None) -> Callable[[], Any] | None:
+    def wrap(fn: Callable[[], _T] | None) -> Callable[[], _T] | None:
         if fn is None:
             return None
 
-        def wrapped() -> Any:
+        def wrapped() -> _T:
             dashscope.base_http_api_url = env.native
             return fn()
 
         return wrapped
 
-    sub.call, sub.stream, sub.acall = wrap(sub.call), wrap(sub.stream), wrap(sub.acall)  # type: ignore[assignment]
+    sub.call, sub.stream, sub.acall = wrap(sub.call), wrap(sub.stream), wrap(sub.acall)
     return sub
 
 

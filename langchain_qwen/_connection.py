@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from langchain_core.utils import secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
 from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY, ConcurrencyLimiter
@@ -21,12 +21,13 @@ class QwenConnection(OwnsLazyClient, BaseModel):
     api: Literal["compatible", "dashscope"] = "dashscope"
     """Wire protocol: native (``"dashscope"``, the default: only it carries ``text_type``) or OpenAI-compatible."""
     api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("DASHSCOPE_API_KEY", default=None), alias="dashscope_api_key"
+        default_factory=secret_from_env("DASHSCOPE_API_KEY", default=None),
+        validation_alias=AliasChoices("api_key", "dashscope_api_key"),
     )
     """DashScope API key; read from ``DASHSCOPE_API_KEY`` when not given."""
     region: str | None = None
     """Region (``cn-beijing`` default, ``ap-southeast-1``, ``us-east-1``, ``cn-hongkong``)."""
-    base_url: str | None = Field(default=None, alias="api_base")
+    base_url: str | None = Field(default=None, validation_alias=AliasChoices("base_url", "api_base"))
     """Service root or protocol base URL; wins over ``region``. Falls back to ``DASHSCOPE_BASE_URL``."""
     workspace: str | None = None
     """Workspace id (``X-DashScope-WorkSpace``); falls back to ``DASHSCOPE_WORKSPACE_ID``."""

@@ -21,7 +21,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
 from langchain_qwen._errors import QwenInvalidRequestError, QwenUnsupportedFeatureError, translate_errors
@@ -228,7 +228,7 @@ class ChatQwen(BaseChatModel):
     top_k: int | None = None
     max_tokens: int | None = None
     seed: int | None = None
-    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    stop: list[str] | None = Field(default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
     n: int | None = None
     repetition_penalty: float | None = None
     presence_penalty: float | None = None

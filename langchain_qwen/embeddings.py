@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
 from langchain_qwen._connection import QwenConnection
@@ -63,7 +63,7 @@ class QwenEmbeddings(QwenConnection, Embeddings):
         35
     """
 
-    model: str = Field(default=DEFAULT_EMBEDDING_MODEL, alias="model_name")
+    model: str = Field(default=DEFAULT_EMBEDDING_MODEL, validation_alias=AliasChoices("model", "model_name"))
     """Embedding model name."""
     dimensions: int | None = None
     """Output vector size (``None``: the model's default)."""

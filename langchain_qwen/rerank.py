@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain_core.callbacks import Callbacks
 from langchain_core.documents import BaseDocumentCompressor, Document
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from langchain_qwen._connection import QwenConnection
 from qwen_core.rerank import DEFAULT_RERANK_MODEL
@@ -55,7 +55,7 @@ class QwenRerank(QwenConnection, BaseDocumentCompressor):
     Async: ``await reranker.acompress_documents(docs, query)`` (native asyncio).
     """
 
-    model: str = Field(default=DEFAULT_RERANK_MODEL, alias="model_name")
+    model: str = Field(default=DEFAULT_RERANK_MODEL, validation_alias=AliasChoices("model", "model_name"))
     """Rerank model name."""
     top_n: int | None = Field(default=3, ge=1)
     """Documents to return (``None``: all of them, reordered)."""

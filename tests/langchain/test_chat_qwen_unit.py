@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -224,3 +225,31 @@ async def test_sync_and_async_streams_agree(monkeypatch: pytest.MonkeyPatch) -> 
         total = total + chunk
     assert total.tool_calls == [{"name": "f", "args": {"a": 1}, "id": "c", "type": "tool_call"}]
     assert total.additional_kwargs["reasoning_content"] == "r"
+
+
+@pytest.mark.parametrize(
+    ("cls", "documented", "legacy"),
+    [
+        (ChatQwen, {"stop": ["x"]}, {"stop_sequences": ["x"]}),
+        ("QwenEmbeddings", {"model": "text-embedding-v3", "base_url": "http://localhost:9"},
+         {"model_name": "text-embedding-v3", "api_base": "http://localhost:9"}),
+        ("QwenRerank", {"model": "gte-rerank-v2", "base_url": "http://localhost:9"},
+         {"model_name": "gte-rerank-v2", "api_base": "http://localhost:9"}),
+    ],
+)
+def test_documented_argument_names_are_the_constructor_signature(
+    cls: Any, documented: dict[str, Any], legacy: dict[str, Any]
+) -> None:
+    """Type checkers and IDEs read pydantic's ``alias`` as the constructor's keyword: the documented names (``stop``,
+    ``model``, ``api_key``, ``base_url``) must be the real ones, with the older spellings still accepted."""
+    cls = getattr(langchain_qwen, cls) if isinstance(cls, str) else cls
+    parameters = inspect.signature(cls).parameters
+    for name in (*documented, "api_key"):
+        assert name in parameters, name
+    for name in legacy:
+        assert name not in parameters, name
+    for given in (documented, legacy):
+        model = cls(api_key=KEY, **given)
+        assert {name: getattr(model, name) for name in documented} == documented
+    if cls is not ChatQwen:  # the embeddings' and reranker's older key spelling
+        assert cls(dashscope_api_key=KEY).api_key.get_secret_value() == KEY
