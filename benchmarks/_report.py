@@ -200,6 +200,13 @@ def markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _bar_label(value: float, micros: bool) -> str:
+    """A bar's value: microseconds to 0.1 below 10 and whole above; ratios to 0.01 below 10 and whole above."""
+    if abs(value) >= 10:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if micros else f"{value:.2f}"
+
+
 def plot(results: dict[str, Any], path: Path) -> str:
     """Bar charts of the main ratios with the target lines; returns a note when matplotlib is missing."""
     try:
@@ -210,40 +217,42 @@ def plot(results: dict[str, Any], path: Path) -> str:
     except ImportError:
         return "matplotlib not installed: no plot"
     colours = {"floor": "#999999", "ours": "#2a7ab9", "baseline": "#e08a3c"}
-    panels: list[tuple[str, list[tuple[str, float, str]], float | None]] = []
+    # (title, bars, target, whether the values are microseconds rather than ratios)
+    panels: list[tuple[str, list[tuple[str, float, str]], float | None, bool]] = []
     if "rows" in results.get("call", {}):
         panels.append(("one call, x raw httpx POST (0 ms latency)",
-                       [(r["subject"], r["ratio"], r["kind"]) for r in results["call"]["rows"]], CALL_TARGET))
+                       [(r["subject"], r["ratio"], r["kind"]) for r in results["call"]["rows"]], CALL_TARGET, False))
     if "rows" in results.get("stream", {}):
         panels.append(("stream: added CPU per chunk (us), text chunks",
                        [(r["subject"], r["added_us"], r["kind"]) for r in results["stream"]["rows"]
-                        if r["scenario"] == "text"], STREAM_TARGET_US))
+                        if r["scenario"] == "text"], STREAM_TARGET_US, True))
     if "rows" in results.get("concurrency", {}):
         panels.append(("200 async calls @50 ms: wall x raw aiohttp",
                        [(r["subject"], r["ratio"], r["kind"]) for r in results["concurrency"]["rows"]],
-                       CONCURRENCY_TARGET))
+                       CONCURRENCY_TARGET, False))
     extra: list[tuple[str, float, str]] = []
     for r in results.get("import", {}).get("rows", []):
         extra.append((f"import {r['subject'].split()[-1]} / framework base", r["ratio"], "ours"))
     for r in results.get("embeddings", {}).get("rows", []):
         extra.append((f"{r['subject']} / ideal", r["ratio"], r.get("kind", "ours")))
     if extra:
-        panels.append(("imports (target 1.15/1.1) and embeddings (target 1.3): ratios", extra, None))
+        panels.append(("imports (target 1.15/1.1) and embeddings (target 1.3): ratios", extra, None, False))
     if not panels:
         return "nothing to plot"
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 3.2 * len(panels)), squeeze=False)
-    for ax, (title, bars, target) in zip(axes[:, 0], panels, strict=True):
+    for ax, (title, bars, target, micros) in zip(axes[:, 0], panels, strict=True):
         labels = [b[0] for b in bars]
         ax.barh(labels, [b[1] for b in bars], color=[colours[b[2]] for b in bars])
         if target is not None:
             ax.axvline(target, color="#c0392b", linestyle="--", linewidth=1)
             title += f" (dashed: target {target:g})"
         for y, b in enumerate(bars):
-            ax.text(b[1], y, f" {b[1]:.2f}" if b[1] < 10 else f" {b[1]:.0f}", va="center", fontsize=8)
+            # right of the bar's end, or of zero for a negative bar (so the label never covers its bar)
+            ax.text(max(b[1], 0.0), y, f" {_bar_label(b[1], micros)}", va="center", fontsize=8)
         ax.set_title(title, fontsize=10)
         ax.invert_yaxis()
         ax.tick_params(labelsize=8)
-    fig.suptitle("qwen-integrations benchmarks (blue: ours, orange: other integrations, grey: raw floor)",
+    fig.suptitle("qwen-integrations benchmarks (blue: ours, orange: other integrations, grey: floors)",
                  fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
