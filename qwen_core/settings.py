@@ -1,4 +1,4 @@
-"""Connection settings: API key (held as a secret), region or base URL, workspace, timeouts, retries.
+"""Connection settings: API key (held as a secret), region or base URL, workspace, timeouts, retries, network.
 
 Settings are resolved once, explicitly, into an immutable :class:`QwenSettings`; the environment is read in
 :meth:`QwenSettings.resolve` only. Nothing is process-global: two settings objects with different keys or
@@ -8,13 +8,23 @@ regions never interfere.
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final, Protocol
-from urllib.parse import urlsplit
+from typing import Any, Final, Protocol
 
 from qwen_core.errors import ConfigurationError
+from qwen_core.network import (
+    COMPATIBLE_API_PREFIX,
+    COMPATIBLE_PREFIX,
+    NATIVE_PREFIX,
+    resolve_cert,
+    resolve_proxy,
+    resolve_timeouts,
+    resolve_verify,
+    service_root,
+)
 
 API_KEY_ENV: Final = "DASHSCOPE_API_KEY"
 BASE_URL_ENV: Final = "DASHSCOPE_BASE_URL"
@@ -30,11 +40,6 @@ REGION_ROOTS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 DEFAULT_REGION: Final = "cn-beijing"
-
-NATIVE_PREFIX: Final = "/api/v1"
-COMPATIBLE_PREFIX: Final = "/compatible-mode/v1"
-COMPATIBLE_API_PREFIX: Final = "/compatible-api/v1"
-_PROTOCOL_SUFFIXES: Final = (NATIVE_PREFIX, COMPATIBLE_PREFIX, COMPATIBLE_API_PREFIX)
 
 DEFAULT_TIMEOUT: Final = 120.0
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
@@ -71,24 +76,6 @@ class SecretStr:
         raise TypeError("SecretStr cannot be pickled: it holds an API key")
 
 
-def service_root(base_url: str) -> str:
-    """Return the service root of ``base_url``, which may end in ``/api/v1`` or ``/compatible-mode/v1``.
-
-    >>> service_root("https://dashscope-intl.aliyuncs.com/compatible-mode/v1/")
-    'https://dashscope-intl.aliyuncs.com'
-    """
-    url = base_url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(
-            f"base_url must be an http(s) URL such as 'https://dashscope-intl.aliyuncs.com', got {base_url!r}"
-        )
-    for suffix in _PROTOCOL_SUFFIXES:
-        if url.endswith(suffix):
-            return url[: -len(suffix)]
-    return url
-
-
 def region_root(region: str) -> str:
     try:
         return REGION_ROOTS[region]
@@ -99,18 +86,39 @@ def region_root(region: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class QwenSettings:
-    """Resolved, immutable connection settings.
+    """Resolved, immutable connection settings, network settings included.
 
-    Use :meth:`resolve` to build one from arguments and the environment.
+    Use :meth:`resolve` to build one from arguments and the environment; the transports read these values and
+    never the environment.
+
+    Copying: ``copy.copy`` and ``copy.deepcopy`` return the same object (it is immutable; a user's
+    ``ssl.SSLContext`` or httpx client is shared, never duplicated). ``pickle`` refuses with ``TypeError``:
+    the API key is a secret, and an ``http_client``, ``http_async_client`` or ``ssl.SSLContext`` cannot cross
+    a process boundary (pass ``verify=<CA path>`` instead of a context, and build the httpx client in the
+    worker). Adapter classes re-resolve their settings from their fields after unpickling.
     """
 
     api_key: SecretStr
     root_url: str = REGION_ROOTS[DEFAULT_REGION]
     workspace: str | None = None
+    #: Read timeout: the longest wait for the next bytes of an answer, in seconds.
     timeout: float = DEFAULT_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    #: Overall deadline of one call or one whole stream (retries included), in seconds; None: no deadline.
+    total_timeout: float | None = None
+    #: Proxy for requests to ``root_url`` (credentials removed), from ``proxy=`` or the environment.
+    proxy: str | None = None
+    #: ``Proxy-Authorization`` value built from the proxy URL's ``user:pass@``.
+    proxy_auth: SecretStr | None = None
+    #: TLS trust: True (certifi's bundle), False (no verification), a CA file or directory, or a context.
+    verify: bool | str | ssl.SSLContext = True
+    #: Client certificate for mTLS: (certificate file, key file or None when the first file holds both).
+    cert: tuple[str, str | None] | None = None
+    #: A user's ``httpx.Client`` / ``httpx.AsyncClient``, used as given instead of the built-in transports.
+    http_client: Any = None
+    http_async_client: Any = None
 
     @property
     def native_base(self) -> str:
@@ -127,6 +135,23 @@ class QwenSettings:
         """Base URL of the compatible rerank API (``…/compatible-api/v1``)."""
         return self.root_url + COMPATIBLE_API_PREFIX
 
+    def __copy__(self) -> QwenSettings:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> QwenSettings:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        held = [name for name in ("http_client", "http_async_client") if getattr(self, name) is not None]
+        if isinstance(self.verify, ssl.SSLContext):
+            held.append("verify (an ssl.SSLContext)")
+        if held:
+            raise TypeError(
+                f"QwenSettings holding {', '.join(held)} cannot be pickled: such objects cannot cross a process "
+                "boundary; pass verify=<CA file path> instead of a context and create HTTP clients in the worker"
+            )
+        return (_rebuild_settings, tuple(getattr(self, name) for name in _FIELDS))
+
     @classmethod
     def resolve(
         cls,
@@ -135,43 +160,90 @@ class QwenSettings:
         region: str | None = None,
         base_url: str | None = None,
         workspace: str | None = None,
-        timeout: float | None = None,
+        timeout: float | tuple[float, float] | None = None,
         connect_timeout: float | None = None,
+        total_timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        proxy: str | None = None,
+        verify: bool | str | os.PathLike[str] | ssl.SSLContext | None = None,
+        cert: str | os.PathLike[str] | tuple[str, str] | None = None,
+        http_client: Any | None = None,
+        http_async_client: Any | None = None,
         env: Mapping[str, str] | None = None,
     ) -> QwenSettings:
-        """Resolve settings from explicit arguments, falling back to the environment.
+        """Resolve settings from explicit arguments, falling back to the environment (``None`` = default).
 
-        ``api_key`` falls back to ``DASHSCOPE_API_KEY``, ``base_url`` to ``DASHSCOPE_BASE_URL``, ``workspace`` to
-        ``DASHSCOPE_WORKSPACE_ID``. ``base_url`` wins over ``region``.
+        - ``api_key``: ``DASHSCOPE_API_KEY``; ``base_url`` (wins over ``region``): ``DASHSCOPE_BASE_URL``, any form
+          listed in :mod:`qwen_core.network`; ``workspace``: ``DASHSCOPE_WORKSPACE_ID``.
+        - ``timeout``: read timeout in seconds, or ``(connect, read)``; ``connect_timeout`` alone; ``total_timeout``:
+          overall deadline per call and per stream (retries included).
+        - ``proxy``: ``"http://[user:pass@]host:port"`` (``""``: none); else ``HTTPS_PROXY``/``HTTP_PROXY``/
+          ``ALL_PROXY`` minus ``NO_PROXY`` (either case).
+        - ``verify``: ``True``/``False``, a CA file or directory, or an ``ssl.SSLContext``; else ``SSL_CERT_FILE``,
+          ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_DIR``; else certifi's bundle. ``cert``: client certificate (mTLS), a
+          PEM file or ``(cert_file, key_file)``.
+        - ``http_client`` / ``http_async_client``: an ``httpx.Client`` / ``httpx.AsyncClient`` used as given (its
+          own proxy and TLS configuration apply, so ``proxy``/``verify``/``cert`` may not be passed with one).
 
         Raises:
-            ConfigurationError: no API key, an unknown region, a malformed URL or a negative number.
+            ConfigurationError: no API key, an unknown region, a malformed URL, proxy or path, or a bad number.
         """
         environ = os.environ if env is None else env
-        key = _resolve_key(api_key, environ)
         url = base_url or environ.get(BASE_URL_ENV)
-        if url:
-            root = service_root(url)
-        else:
-            root = region_root(region or DEFAULT_REGION)
-        resolved_timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
-        resolved_connect = DEFAULT_CONNECT_TIMEOUT if connect_timeout is None else float(connect_timeout)
+        root = service_root(url) if url else region_root(region or DEFAULT_REGION)
+        connect, read, total = resolve_timeouts(
+            timeout, connect_timeout, total_timeout, (DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
+        )
         retries = DEFAULT_MAX_RETRIES if max_retries is None else int(max_retries)
-        if resolved_timeout <= 0 or resolved_connect <= 0:
-            raise ConfigurationError("timeout and connect_timeout must be positive numbers of seconds")
         if retries < 0:
             raise ConfigurationError("max_retries must be >= 0")
+        _check_own_client(http_client, http_async_client, proxy=proxy, verify=verify, cert=cert)
+        proxy_url, proxy_auth = resolve_proxy(proxy, root, environ)
         return cls(
-            api_key=key,
+            api_key=_resolve_key(api_key, environ),
             root_url=root,
             workspace=workspace or environ.get(WORKSPACE_ENV) or None,
-            timeout=resolved_timeout,
-            connect_timeout=min(resolved_connect, resolved_timeout),
+            timeout=read,
+            connect_timeout=connect,
+            total_timeout=total,
             max_retries=retries,
             extra_headers=MappingProxyType(dict(extra_headers or {})),
+            proxy=proxy_url,
+            proxy_auth=None if proxy_auth is None else SecretStr(proxy_auth),
+            verify=resolve_verify(verify, environ),
+            cert=resolve_cert(cert),
+            http_client=http_client,
+            http_async_client=http_async_client,
         )
+
+
+_FIELDS: Final = tuple(QwenSettings.__dataclass_fields__)
+
+
+def _rebuild_settings(*values: Any) -> QwenSettings:
+    return QwenSettings(*values)
+
+
+def _check_own_client(http_client: Any, http_async_client: Any, **network: object) -> None:
+    """A user's httpx client carries its own proxy and TLS set-up: ours may not be passed beside it."""
+    given = [name for name, value in network.items() if value is not None]
+    if given and (http_client is not None or http_async_client is not None):
+        raise ConfigurationError(
+            f"{', '.join(given)} cannot be combined with http_client/http_async_client: configure them on the "
+            "httpx client you pass (httpx.Client(proxy=..., verify=..., cert=...))"
+        )
+    for name, client, expected in (("http_client", http_client, "Client"),
+                                   ("http_async_client", http_async_client, "AsyncClient")):
+        if client is not None and not _is_httpx(client, expected):
+            raise ConfigurationError(f"{name} must be an httpx.{expected}, got {type(client).__name__}")
+
+
+def _is_httpx(client: Any, expected: str) -> bool:
+    import sys
+
+    httpx = sys.modules.get("httpx")  # a user who passes an httpx client has imported httpx
+    return httpx is not None and isinstance(client, getattr(httpx, expected))
 
 
 def _resolve_key(api_key: str | SecretStr | None, environ: Mapping[str, str]) -> SecretStr:
@@ -210,8 +282,18 @@ class ConnectionOptions(Protocol):
     def max_retries(self) -> int | None: ...
 
 
+#: Optional network fields an adapter class may declare; read with ``getattr`` so undeclared ones stay default.
+NETWORK_OPTIONS: Final = (
+    "connect_timeout", "total_timeout", "proxy", "verify", "cert", "http_client", "http_async_client"
+)
+
+
 def resolve_options(options: ConnectionOptions) -> QwenSettings:
-    """:meth:`QwenSettings.resolve` for an adapter's connection fields (environment fallbacks included)."""
+    """:meth:`QwenSettings.resolve` for an adapter's connection fields (environment fallbacks included).
+
+    Fields named like :data:`NETWORK_OPTIONS` are passed on when the adapter class declares them.
+    """
+    network = {name: getattr(options, name, None) for name in NETWORK_OPTIONS}
     return QwenSettings.resolve(
         api_key=options.api_key.get_secret_value() if options.api_key is not None else None,
         region=options.region,
@@ -219,4 +301,5 @@ def resolve_options(options: ConnectionOptions) -> QwenSettings:
         workspace=options.workspace,
         timeout=options.timeout,
         max_retries=options.max_retries,
+        **network,
     )

@@ -11,7 +11,11 @@ from qwen_core.emulator import Emulator
 
 APIS = ("compatible", "dashscope")
 
-_ENV_VARS = ("DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "DASHSCOPE_WORKSPACE_ID", "DASHSCOPE_HTTP_BASE_URL")
+_ENV_VARS = ("DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "DASHSCOPE_WORKSPACE_ID", "DASHSCOPE_HTTP_BASE_URL",
+             # network settings the resolver reads: a developer's proxy or CA must not redirect loopback tests
+             *(name for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+               for name in (base, base.upper())),
+             "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE")
 
 
 @pytest.fixture(autouse=True)

@@ -24,12 +24,16 @@ from qwen_core.types import (
 
 @dataclass(frozen=True, slots=True)
 class WireRequest:
-    """An HTTP request ready to send: absolute URL, headers (incl. auth) and the JSON body as bytes."""
+    """An HTTP request ready to send: absolute URL, headers (incl. auth) and the JSON body as bytes.
+
+    ``timeout``: this request's read timeout in seconds (a per-call timeout); None uses the settings'.
+    """
 
     url: str
     headers: Mapping[str, str]
     body: bytes
     stream: bool = False
+    timeout: float | None = None
 
 
 class WireProtocol(Protocol):

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from qwen_core.errors import APIConnectionError, APIError, APITimeoutError
+from qwen_core.errors import APIError
 from qwen_core.protocols.base import WireRequest
 from qwen_core.retry import RetryPolicy
 from qwen_core.settings import QwenSettings
 from qwen_core.transport._common import KEEPALIVE_EXPIRY, MAX_CONNECTIONS, ErrorParser, status_error
+from qwen_core.transport.base import BaseTransport
 
 if TYPE_CHECKING:
     import aiohttp
-
-_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -40,57 +39,75 @@ async def _close_on_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenera
         await session.close()
 
 
-class AsyncTransport:
-    """Sends requests with aiohttp; one pooled session per event loop; retries before the first byte only."""
+class AsyncTransport(BaseTransport):
+    """Sends requests with aiohttp; one pooled session per event loop and process; retries before the first byte."""
 
     def __init__(self, settings: QwenSettings, policy: RetryPolicy | None = None) -> None:
-        self._settings = settings
-        self._policy = policy or RetryPolicy(max_retries=settings.max_retries)
+        super().__init__(settings, policy)
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopSession] = (
             weakref.WeakKeyDictionary()
         )
+        self._parents_sessions: list[object] = []
+        self._request_options: dict[str, Any] = {}
+        if settings.proxy is not None:
+            self._request_options.update(proxy=settings.proxy, proxy_headers=self._proxy_headers())
 
     async def _session(self) -> aiohttp.ClientSession:
+        if self._forked():
+            # the parent's sessions and their sockets are left alone (kept referenced, never closed or used here)
+            self._parents_sessions.append(self._sessions)
+            self._sessions = weakref.WeakKeyDictionary()
         loop = asyncio.get_running_loop()
         entry = self._sessions.get(loop)
         if entry is not None and not entry.session.closed:
             return entry.session
-        session = _new_session(self._settings)
+        session = self._new_session()
         guard = _close_on_loop_shutdown(session)
         self._sessions[loop] = _LoopSession(session, guard)
         await guard.__anext__()  # registers the guard with this loop's shutdown_asyncgens
         return session
 
+    def _new_session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        settings = self._settings
+        ssl_context = self._ssl_context() if settings.root_url.startswith("https:") else None
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY,
+                                           ssl=ssl_context if ssl_context is not None else True),
+            timeout=aiohttp.ClientTimeout(total=None, connect=settings.connect_timeout, sock_read=settings.timeout),
+        )
+
+    def _options(self, wire: WireRequest, deadline: float | None) -> dict[str, Any]:
+        """Per-request keyword arguments: the proxy, and a timeout when the request or a deadline needs one."""
+        if wire.timeout is None and deadline is None:
+            return self._request_options
+        import aiohttp
+
+        connect, read = self._timeouts(wire, deadline)
+        total = None if deadline is None else self._remaining(deadline)
+        return {**self._request_options, "timeout": aiohttp.ClientTimeout(total=total, connect=connect,
+                                                                          sock_read=read)}
+
     async def send(self, wire: WireRequest, parse_error: ErrorParser) -> bytes:
         """POST ``wire`` and return the body of a 2xx answer; raise the typed error otherwise."""
-        return await self._retrying(lambda: self._send_once(wire, parse_error))
-
-    async def _retrying(self, attempt_once: Callable[[], Awaitable[_T]]) -> _T:
-        """Await ``attempt_once()`` until it succeeds or the policy says the error is final."""
-        attempt = 0
-        while True:
-            try:
-                return await attempt_once()
-            except APIError as error:
-                if not self._policy.should_retry(error, attempt):
-                    raise
-                await asyncio.sleep(self._policy.delay(attempt, error.retry_after))
-                attempt += 1
+        return await self._aretrying(lambda deadline: self._send_once(wire, parse_error, deadline), self._deadline())
 
     async def stream(self, wire: WireRequest, parse_error: ErrorParser) -> AsyncGenerator[bytes, None]:
         """POST ``wire`` and yield body bytes of a 2xx streamed answer as they arrive.
 
         Retries happen only while opening; the connection is released when iteration ends, fails, is
-        closed early (``aclose``) or is cancelled.
+        closed early (``aclose``) or is cancelled. A ``total_timeout`` bounds the whole stream.
         """
-        response = await self._open(wire, parse_error)
+        deadline = self._deadline()
+        response = await self._aretrying(lambda left: self._open_once(wire, parse_error, left), deadline)
         try:
             async for chunk in response.content.iter_any():
                 yield chunk
         except APIError:
             raise
         except Exception as exc:
-            raise _network_error(exc) from exc
+            raise self._network_error(exc) from exc
         finally:
             response.close()
 
@@ -100,10 +117,11 @@ class AsyncTransport:
         if entry is not None:
             await entry.guard.aclose()
 
-    async def _send_once(self, wire: WireRequest, parse_error: ErrorParser) -> bytes:
+    async def _send_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None) -> bytes:
         session = await self._session()
         try:
-            async with session.post(wire.url, data=wire.body, headers=wire.headers) as response:
+            async with session.post(wire.url, data=wire.body, headers=wire.headers,
+                                    **self._options(wire, deadline)) as response:
                 body = await response.read()
                 if response.status < 300:
                     return body
@@ -111,46 +129,25 @@ class AsyncTransport:
         except APIError:
             raise
         except Exception as exc:
-            raise _network_error(exc) from exc
+            raise self._network_error(exc) from exc
         raise error
 
-    async def _open(self, wire: WireRequest, parse_error: ErrorParser) -> aiohttp.ClientResponse:
-        return await self._retrying(lambda: self._open_once(wire, parse_error))
-
-    async def _open_once(self, wire: WireRequest, parse_error: ErrorParser) -> aiohttp.ClientResponse:
+    async def _open_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None
+                         ) -> aiohttp.ClientResponse:
         session = await self._session()
         try:
-            response = await session.post(wire.url, data=wire.body, headers=wire.headers)
+            response = await session.post(wire.url, data=wire.body, headers=wire.headers,
+                                          **self._options(wire, deadline))
+        except APIError:
+            raise
         except Exception as exc:
-            raise _network_error(exc) from exc
+            raise self._network_error(exc) from exc
         if response.status < 300:
             return response
         try:
             body = await response.read()
         except Exception as exc:
-            raise _network_error(exc) from exc
+            raise self._network_error(exc) from exc
         finally:
             response.release()
         raise status_error(parse_error, response.status, body, response.headers)
-
-
-def _new_session(settings: QwenSettings) -> aiohttp.ClientSession:
-    import aiohttp
-
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY),
-        timeout=aiohttp.ClientTimeout(total=None, connect=settings.connect_timeout, sock_read=settings.timeout),
-    )
-
-
-def _network_error(exc: Exception) -> APIError:
-    """Map an aiohttp/asyncio failure to a typed error (typed errors pass through unchanged)."""
-    import aiohttp
-
-    if isinstance(exc, APIError):
-        return exc
-    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-        return APITimeoutError(f"request timed out: {type(exc).__name__}")
-    if isinstance(exc, (aiohttp.ClientError, OSError)):
-        return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}")
-    raise exc

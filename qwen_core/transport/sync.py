@@ -1,90 +1,139 @@
-"""Synchronous transport on one pooled ``urllib3.PoolManager`` per transport (created on first use).
+"""Synchronous transport on one pooled ``urllib3.PoolManager`` per transport and process (created on first use).
 
-Why urllib3 and not httpx or an SDK: measured against the emulator on our 2-core machines, one POST costs
-about 0.48 ms of CPU with urllib3 against 0.92 ms with httpx (whose per-response cookie extraction and
-model layers dominate) and more with the openai SDK on top; the one-call target (<= 1.6x a raw httpx POST,
-framework included) leaves no room for httpx's cost. urllib3 ships with ``requests`` (a dependency of
-``dashscope``), pools keep-alive connections per host, and streams chunked responses chunk by chunk.
+Why urllib3 and not httpx: measured against the emulator on our 2-core machines, one POST costs about 0.48 ms
+of CPU with urllib3 against 0.92 ms with httpx (whose per-response cookie extraction and model layers dominate);
+see ``benchmarks/transport_cpu.py``. A user's own ``httpx.Client`` is still honoured (``own_client.py``).
+urllib3 pools keep-alive connections per host and streams chunked responses chunk by chunk.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Generator, Mapping
-from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import urlsplit
+from collections.abc import Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
-from qwen_core.errors import APIConnectionError, APIError, APITimeoutError
+from qwen_core.errors import APIError
 from qwen_core.protocols.base import WireRequest
 from qwen_core.retry import RetryPolicy
 from qwen_core.settings import QwenSettings
-from qwen_core.transport._common import MAX_CONNECTIONS, ErrorParser, status_error
+from qwen_core.transport._common import ErrorParser, status_error
+from qwen_core.transport.base import MAX_CONNECTIONS, BaseTransport
 
 if TYPE_CHECKING:
     import urllib3
 
 _READ_SIZE = 65_536
-_T = TypeVar("_T")
+#: Bounded drain of an abandoned stream: what is already on its way is read, at most this much and this long;
+#: a complete answer puts the connection back in the pool, anything longer closes it.
+_DRAIN_BYTES = 262_144
+_DRAIN_SECONDS = 0.01
 
 
-class SyncTransport:
-    """Sends requests over pooled keep-alive connections; retries before the first byte only."""
+class SyncTransport(BaseTransport):
+    """Sends requests over pooled keep-alive connections (urllib3); retries before the first byte only."""
 
     def __init__(self, settings: QwenSettings, policy: RetryPolicy | None = None) -> None:
-        self._settings = settings
-        self._policy = policy or RetryPolicy(max_retries=settings.max_retries)
+        super().__init__(settings, policy)
         self._pool: urllib3.PoolManager | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._default_timeout: urllib3.Timeout | None = None
         self._lock = threading.Lock()
+
+    def _timeout_types(self) -> tuple[type[BaseException], ...]:
+        import urllib3.exceptions as u3
+
+        return (*super()._timeout_types(), u3.TimeoutError)
 
     def _http(self) -> urllib3.PoolManager:
         pool = self._pool
-        if pool is None:
-            with self._lock:
-                if self._pool is None:
-                    self._pool = _new_pool(self._settings)
-                    # A transport dropped without close() still closes its sockets (no ResourceWarning).
-                    weakref.finalize(self, self._pool.clear)
-                pool = self._pool
-        return pool
+        if pool is not None and not self._forked():
+            return pool
+        return self._open_pool(forked=pool is not None)
+
+    def _open_pool(self, *, forked: bool) -> urllib3.PoolManager:
+        if forked:
+            self._abandon_parent_pool()
+            self._lock = threading.Lock()  # another thread may have held the parent's lock at fork time
+        with self._lock:
+            if self._pool is None:
+                self._pool, self._default_timeout = self._new_pool()
+                self._pid = os.getpid()
+                # A transport dropped without close() still closes its sockets (no ResourceWarning).
+                self._finalizer = weakref.finalize(self, self._pool.clear)
+            return self._pool
+
+    def _abandon_parent_pool(self) -> None:
+        """In a forked child: close this process's copies of the parent's sockets and forget its pool."""
+        pool, self._pool = self._pool, None
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        for host_pool in list(getattr(pool, "pools", {}).values()):
+            for conn in list(getattr(getattr(host_pool, "pool", None), "queue", ())):
+                if conn is not None:  # no lock: no other thread runs in a freshly forked child
+                    conn.close()
+
+    def _new_pool(self) -> tuple[urllib3.PoolManager, urllib3.Timeout]:
+        import urllib3
+
+        settings = self._settings
+        timeout = urllib3.Timeout(connect=settings.connect_timeout, read=settings.timeout)
+        options: dict[str, Any] = {
+            "num_pools": 4,
+            "maxsize": MAX_CONNECTIONS,
+            "block": True,  # bounded: a burst of threads waits for a free connection instead of opening more
+            "timeout": timeout,
+            "retries": False,  # the one retry layer is ours
+        }
+        if settings.root_url.startswith("https:") or settings.proxy is not None:
+            context = self._ssl_context()
+            # cert_reqs as the context says: urllib3 would otherwise overwrite the context's verify_mode
+            options.update(ssl_context=context, cert_reqs=context.verify_mode)
+        if settings.proxy is not None:
+            proxy_context = options.get("ssl_context") if settings.proxy.startswith("https:") else None
+            pool: urllib3.PoolManager = urllib3.ProxyManager(
+                settings.proxy, proxy_headers=self._proxy_headers(), proxy_ssl_context=proxy_context, **options
+            )
+        else:
+            pool = urllib3.PoolManager(**options)
+        return pool, timeout
+
+    def _timeout(self, wire: WireRequest, deadline: float | None) -> urllib3.Timeout | None:
+        if wire.timeout is None and deadline is None:
+            return self._default_timeout
+        import urllib3
+
+        connect, read = self._timeouts(wire, deadline)
+        return urllib3.Timeout(connect=connect, read=read)
 
     def send(self, wire: WireRequest, parse_error: ErrorParser) -> bytes:
         """POST ``wire`` and return the body of a 2xx answer; raise the typed error otherwise."""
-        return self._retrying(lambda: self._send_once(wire, parse_error))
-
-    def _retrying(self, attempt_once: Callable[[], _T]) -> _T:
-        """Run ``attempt_once`` until it succeeds or the policy says the error is final."""
-        attempt = 0
-        while True:
-            try:
-                return attempt_once()
-            except APIError as error:
-                if not self._policy.should_retry(error, attempt):
-                    raise
-                time.sleep(self._policy.delay(attempt, error.retry_after))
-                attempt += 1
+        return self._retrying(lambda deadline: self._send_once(wire, parse_error, deadline), self._deadline())
 
     def stream(self, wire: WireRequest, parse_error: ErrorParser) -> Generator[bytes, None, None]:
         """POST ``wire`` and yield the body bytes of a 2xx streamed answer as they arrive.
 
         Retries happen only while opening the stream; once bytes were yielded nothing is retried. The
-        connection goes back to the pool when the stream ends, and is closed when the iterator fails or is
-        closed early (an unfinished HTTP response cannot be reused).
+        connection goes back to the pool when the stream ends, or when it is closed early and the rest of
+        the answer is already there (bounded drain); otherwise it is closed.
         """
-        response = self._open(wire, parse_error)
+        deadline = self._deadline()
+        response = self._retrying(lambda left: self._open_once(wire, parse_error, left), deadline)
         finished = False
         try:
-            if response.chunked:
-                yield from response.read_chunked(decode_content=True)
-            else:
-                while chunk := response.read1(_READ_SIZE):
-                    yield chunk
+            for chunk in _chunks(response):
+                yield chunk
+                if deadline is not None:
+                    _set_read_timeout(response, min(self._settings.timeout, self._remaining(deadline)))
             finished = True
+        except APIError:
+            raise
         except Exception as exc:
-            raise _network_error(exc) from exc
+            raise self._network_error(exc) from exc
         finally:
-            if not finished:
+            if not finished and not _drained(response):
                 response.close()
             response.release_conn()
 
@@ -95,84 +144,64 @@ class SyncTransport:
         if pool is not None:
             pool.clear()
 
-    def _send_once(self, wire: WireRequest, parse_error: ErrorParser) -> bytes:
+    def _send_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None) -> bytes:
         try:
             response = self._http().urlopen("POST", wire.url, body=wire.body, headers=wire.headers,
-                                            redirect=False, retries=False)
+                                            redirect=False, retries=False, timeout=self._timeout(wire, deadline))
         except Exception as exc:
-            raise _network_error(exc) from exc
+            raise self._network_error(exc) from exc
         if response.status < 300:
             return response.data
         raise status_error(parse_error, response.status, response.data, _lower(response.headers))
 
-    def _open(self, wire: WireRequest, parse_error: ErrorParser) -> urllib3.BaseHTTPResponse:
-        return self._retrying(lambda: self._open_once(wire, parse_error))
-
-    def _open_once(self, wire: WireRequest, parse_error: ErrorParser) -> urllib3.BaseHTTPResponse:
+    def _open_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None
+                   ) -> urllib3.BaseHTTPResponse:
         try:
             response = self._http().urlopen("POST", wire.url, body=wire.body, headers=wire.headers,
-                                            redirect=False, retries=False, preload_content=False)
+                                            redirect=False, retries=False, preload_content=False,
+                                            timeout=self._timeout(wire, deadline))
         except Exception as exc:
-            raise _network_error(exc) from exc
+            raise self._network_error(exc) from exc
         if response.status < 300:
             return response
         try:
             body = response.read()
         except Exception as exc:
-            raise _network_error(exc) from exc
+            raise self._network_error(exc) from exc
         finally:
             response.release_conn()
         raise status_error(parse_error, response.status, body, _lower(response.headers))
 
 
+def _chunks(response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+    if response.chunked:
+        yield from response.read_chunked(decode_content=True)
+    else:
+        while chunk := response.read1(_READ_SIZE):
+            yield chunk
+
+
+def _set_read_timeout(response: urllib3.BaseHTTPResponse, seconds: float) -> None:
+    sock = getattr(response.connection, "sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
+
+
+def _drained(response: urllib3.BaseHTTPResponse) -> bool:
+    """Read the rest of an abandoned answer if it is already arriving (bounded); True when it is complete."""
+    if getattr(response.connection, "sock", None) is None:
+        return False
+    try:
+        _set_read_timeout(response, _DRAIN_SECONDS)
+        budget, give_up = _DRAIN_BYTES, time.monotonic() + _DRAIN_SECONDS
+        for piece in _chunks(response):
+            budget -= len(piece)
+            if budget < 0 or time.monotonic() > give_up:
+                return False
+    except Exception:  # a timeout or a broken connection: it is closed, nothing else to report
+        return False
+    return True
+
+
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
-
-
-def _new_pool(settings: QwenSettings) -> urllib3.PoolManager:
-    import urllib3
-
-    options: dict[str, object] = {
-        "num_pools": 4,
-        "maxsize": MAX_CONNECTIONS,
-        "block": True,  # bounded: a burst of threads waits for a free connection instead of opening more
-        "timeout": urllib3.Timeout(connect=settings.connect_timeout, read=settings.timeout),
-        "retries": False,  # the one retry layer is ours
-        "ca_certs": _ca_bundle(),
-    }
-    proxy = _proxy_for(settings.root_url)
-    if proxy is not None:
-        return urllib3.ProxyManager(proxy, **options)  # type: ignore[arg-type]
-    return urllib3.PoolManager(**options)  # type: ignore[arg-type]
-
-
-def _ca_bundle() -> str | None:
-    try:
-        import certifi
-    except ImportError:  # pragma: no cover - certifi ships with requests and aiohttp's users
-        return None
-    return certifi.where()
-
-
-def _proxy_for(url: str) -> str | None:
-    """The proxy the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``) sets for ``url``, if any."""
-    import urllib.request
-
-    parts = urlsplit(url)
-    proxy = urllib.request.getproxies().get(parts.scheme)
-    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
-        return None
-    return proxy
-
-
-def _network_error(exc: Exception) -> APIError:
-    """Map a urllib3 failure to a typed error (typed errors pass through unchanged)."""
-    import urllib3.exceptions as u3
-
-    if isinstance(exc, APIError):
-        return exc
-    if isinstance(exc, (u3.TimeoutError, TimeoutError)):
-        return APITimeoutError(f"request timed out: {type(exc).__name__}")
-    if isinstance(exc, (u3.HTTPError, OSError)):
-        return APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}")
-    raise exc

@@ -95,3 +95,19 @@ def test_secret_never_shown_or_pickled() -> None:
     with pytest.raises(TypeError):
         pickle.dumps(settings)
     assert SecretStr("a") == SecretStr("a") and SecretStr("a") != SecretStr("b")
+
+
+def test_resolve_options_passes_network_fields_an_adapter_declares() -> None:
+    from types import SimpleNamespace
+
+    from qwen_core.settings import resolve_options
+
+    base = {"api_key": SecretStr("sk-x"), "region": None, "base_url": None, "workspace": None, "max_retries": None}
+    plain = resolve_options(SimpleNamespace(**base, timeout=None))  # type: ignore[arg-type]
+    assert (plain.proxy, plain.verify, plain.total_timeout) == (None, True, None)
+    declared = SimpleNamespace(**base, timeout=(2.0, 20.0), total_timeout=60.0, proxy="http://p.local:3128",
+                               verify=False, cert=None, connect_timeout=None, http_client=None,
+                               http_async_client=None)
+    settings = resolve_options(declared)  # type: ignore[arg-type]
+    assert (settings.connect_timeout, settings.timeout, settings.total_timeout) == (2.0, 20.0, 60.0)
+    assert (settings.proxy, settings.verify) == ("http://p.local:3128", False)
