@@ -18,6 +18,8 @@ either family::
     APIConnectionError          ->  QwenConnectionError         (+ ModelConnectionError)
     ResponseParseError          ->  QwenResponseParseError      (+ ModelAPIError)
     APIStatusError (other)      ->  QwenAPIStatusError          (+ ModelError)
+    ModelNonComplianceError     ->  QwenModelNonComplianceError (+ ModelRefusalError; ``raw_message`` is the
+                                                                 last answer as an AIMessage)
     UnsupportedFeatureError     ->  QwenUnsupportedFeatureError (+ ModelInvalidRequestError; a ValueError)
     InvalidRequestError         ->  QwenInvalidRequestError     (+ ModelInvalidRequestError; a ValueError)
 
@@ -81,6 +83,10 @@ class QwenAPIStatusError(qe.APIStatusError, lc.ModelError):
     """Any other error answer from the service."""
 
 
+class QwenModelNonComplianceError(qe.ModelNonComplianceError, lc.ModelRefusalError):
+    """The model never gave the forced tool call or JSON answer (``raw_message``: its last answer)."""
+
+
 class QwenUnsupportedFeatureError(qe.UnsupportedFeatureError, lc.ModelInvalidRequestError):
     """The chosen model or protocol cannot honour a requested option (raised before any request)."""
 
@@ -106,6 +112,7 @@ _API_ERRORS: tuple[tuple[type[qe.APIError], type[qe.APIError]], ...] = (
 )
 _ADAPTER_ERRORS: tuple[type[qe.QwenError], ...] = (
     *(dual for _, dual in _API_ERRORS),
+    QwenModelNonComplianceError,
     QwenUnsupportedFeatureError,
     QwenInvalidRequestError,
 )
@@ -115,6 +122,8 @@ def to_langchain_error(error: qe.QwenError) -> qe.QwenError:
     """The adapter error for ``error`` (itself when it is already one, or has no langchain-core counterpart)."""
     if isinstance(error, _ADAPTER_ERRORS):
         return error
+    if isinstance(error, qe.ModelNonComplianceError):
+        return _non_compliance(error)
     if isinstance(error, qe.APIError):
         for core, dual in _API_ERRORS:
             if isinstance(error, core):
@@ -130,6 +139,17 @@ def to_langchain_error(error: qe.QwenError) -> qe.QwenError:
     if isinstance(error, qe.InvalidRequestError):
         return QwenInvalidRequestError(*error.args)
     return error
+
+
+def _non_compliance(error: qe.ModelNonComplianceError) -> QwenModelNonComplianceError:
+    from langchain_qwen._messages import from_qwen_result  # deferred: _messages imports this module
+
+    converted = QwenModelNonComplianceError(
+        error.message, result=error.result, attempts=error.attempts, request_id=error.request_id, model=error.model
+    )
+    generations = from_qwen_result(error.result).generations if error.result is not None else []
+    converted.raw_message = generations[0].message if generations else None
+    return converted
 
 
 class ErrorTranslation:
@@ -169,6 +189,7 @@ __all__ = [
     "QwenContentInspectionError",
     "QwenContextLengthError",
     "QwenInvalidRequestError",
+    "QwenModelNonComplianceError",
     "QwenNotFoundError",
     "QwenPermissionDeniedError",
     "QwenRateLimitError",

@@ -164,7 +164,9 @@ class ChatQwen(BaseChatModel):
             msg.tool_calls         # [{"name": "get_weather", "args": {"city": "Paris"}, "id": "call_..."}, ...]
 
         ``tool_choice`` takes ``"auto"``, ``"none"``, ``"any"``/``"required"``, a tool name or an OpenAI-style dict.
-        A forced choice while thinking raises ``UnsupportedFeatureError`` (it is never silently rewritten).
+        A forced choice works on every model (``qwen_core.forced_output``): hybrid models answer it with thinking
+        off; thinking-only models (or ``enable_thinking=True``) are offered the tool with ``tool_choice="auto"``,
+        the answer is checked and corrected, and ``ModelNonComplianceError`` is raised if it never calls the tool.
 
     Structured output:
         .. code-block:: python
@@ -177,8 +179,9 @@ class ChatQwen(BaseChatModel):
 
             structured = llm.with_structured_output(Person)               # function calling (default)
             structured.invoke("Ada Lovelace, 36")                         # Person(name="Ada Lovelace", age=36)
-            llm.with_structured_output(Person, method="json_schema", strict=True)  # where the catalogue allows
+            llm.with_structured_output(Person, method="json_schema", strict=True)
             llm.with_structured_output(None, method="json_mode")          # say "JSON" in the prompt
+            ChatQwen(model="qwq-plus").with_structured_output(Person)     # thinking models too (guided)
 
     Reasoning (thinking models or ``enable_thinking=True``; invoke streams internally):
         .. code-block:: python
@@ -304,14 +307,16 @@ class ChatQwen(BaseChatModel):
         return {"model_name": self.model_name, "api": self.api, **self._default_options()}
 
     def _resolve_model_profile(self) -> ModelProfile | None:
+        """What works on this model, by the catalogue and the forced-output policy (``qwen_core.forced_output``):
+        structured output works on every model (natively, with thinking off, or guided), forced tool choice
+        wherever tools do."""
         info = self.model_info()
-        structured = info.supports_json_schema or info.supports_tools
         return ModelProfile(
             max_input_tokens=info.max_input_tokens, max_output_tokens=info.max_output_tokens,
             text_inputs=True, image_inputs=info.supports_vision, image_url_inputs=info.supports_vision,
             video_inputs=info.supports_vision, text_outputs=True, reasoning_output=info.thinking != "none",
             tool_calling=info.supports_tools, tool_choice=info.supports_tools,
-            tool_call_streaming=info.supports_tools, structured_output=structured,
+            tool_call_streaming=info.supports_tools, structured_output=True,
         )
 
     def model_info(self, model: str | None = None) -> ModelInfo:
@@ -532,8 +537,8 @@ class ChatQwen(BaseChatModel):
         Args:
             tools: tools, Pydantic models, TypedDicts, functions or OpenAI tool dicts.
             tool_choice: ``"auto"``, ``"none"``, ``"any"`` / ``"required"`` (call some tool), a tool name, or
-                ``{"type": "function", "function": {"name": ...}}``. A choice the service cannot honour (e.g. a
-                forced tool while thinking) raises an error on the call rather than being rewritten.
+                ``{"type": "function", "function": {"name": ...}}``. A forced choice on a model that thinks follows
+                the core policy (``qwen_core.forced_output``): thinking off on hybrid models, otherwise guided.
             strict: ask for strict schema adherence of tool arguments.
             parallel_tool_calls: let the model call several tools in one turn.
             kwargs: further per-call options.
@@ -559,15 +564,16 @@ class ChatQwen(BaseChatModel):
         Args:
             schema: the output schema (may be ``None`` only with ``method="json_mode"``).
             method: ``"function_calling"`` (a forced tool call; default), ``"json_mode"`` (JSON object output;
-                say "json" in the prompt) or ``"json_schema"`` (schema-constrained output, on models the catalogue
-                lists as supporting it).
+                say "json" in the prompt) or ``"json_schema"`` (schema-constrained output). Every method works on
+                every model by the core policy (``qwen_core.forced_output``): natively where the model can, with
+                thinking off on hybrid models, otherwise guided (checked and retried; ``ModelNonComplianceError``
+                when the model never complies).
             include_raw: return ``{"raw": AIMessage, "parsed": ..., "parsing_error": ...}``.
             strict: ask for strict schema adherence.
             kwargs: further per-call options.
 
         Raises:
-            QwenUnsupportedFeatureError: ``json_schema`` on a model without it (the message names the methods
-                that work), or an unknown method.
+            QwenUnsupportedFeatureError: an unknown method.
         """
         if kwargs:
             raise ValueError(f"unexpected arguments: {sorted(kwargs)}")
@@ -602,7 +608,6 @@ class ChatQwen(BaseChatModel):
         if method == "json_mode":
             return self.bind(response_format={"type": "json_object"}, ls_structured_output_format=trace), json_parser
         if method == "json_schema":
-            self._check_json_schema()
             function = convert_to_openai_tool(schema, strict=strict)["function"]  # type: ignore[arg-type]
             response_format = {"type": "json_schema", "json_schema": {
                 "name": function["name"], "description": function.get("description"),
@@ -611,18 +616,6 @@ class ChatQwen(BaseChatModel):
             return self.bind(response_format=response_format, ls_structured_output_format=trace), json_parser
         raise QwenUnsupportedFeatureError(
             f"unknown structured output method {method!r}; use 'function_calling', 'json_mode' or 'json_schema'"
-        )
-
-    def _check_json_schema(self) -> None:
-        info = self.model_info()
-        if info.supports_json_schema:
-            return
-        working = [m for m, ok in (("function_calling", info.supports_tools), ("json_mode", info.supports_json_object))
-                   if ok]
-        hint = f"use method={' or '.join(repr(m) for m in working)}" if working else "no structured output method works"
-        raise QwenUnsupportedFeatureError(
-            f"{self.model_name} does not support method='json_schema' (per the model catalogue); {hint}, or pass "
-            "model_info_overrides={'supports_json_schema': True} if your model does support it"
         )
 
 

@@ -1,8 +1,9 @@
 """Structured output helpers: which strategy a model supports, and the request options each strategy needs.
 
-Strategy is data-driven (the catalogue): ``json_schema`` response format where the model supports it,
-forced tool calling where it supports tools, LlamaIndex's text-parsing program otherwise (thinking-only
-models, which refuse both forced tool choice and JSON modes).
+Strategy is data-driven (the catalogue): ``json_schema`` response format where the model supports it natively,
+forced tool calling where it supports tools, ``json_schema`` again otherwise. What a model that thinks cannot be
+sent (forced tool choice, JSON formats) is handled once, in the core (``qwen_core.forced_output``): thinking off
+on hybrid models, a checked and corrected "guided" call on thinking-only ones.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from llama_index.core.llms.llm import LLM
     from llama_index.core.program.utils import FlexibleModel
 
-Strategy = Literal["json_schema", "tools", "text"]
+Strategy = Literal["json_schema", "tools"]
 
 _NAME = re.compile(r"[^a-zA-Z0-9_-]")
 
@@ -35,11 +36,9 @@ def structured_strategy(info: ModelInfo, mode: PydanticProgramMode) -> Strategy 
     """How to get structured output from ``info``'s model; ``None`` means "let LlamaIndex decide" (``mode``)."""
     if mode != PydanticProgramMode.DEFAULT:
         return None
-    if info.thinking == "thinking_only":
-        return "text"
-    if info.supports_json_schema:
+    if info.supports_json_schema or not info.supports_tools:
         return "json_schema"
-    return "tools" if info.supports_tools else "text"
+    return "tools"
 
 
 def response_format_for(output_cls: type[BaseModel]) -> ResponseFormat:
@@ -54,16 +53,10 @@ def response_format_for(output_cls: type[BaseModel]) -> ResponseFormat:
 
 
 def structured_kwargs(
-    info: ModelInfo, strategy: Strategy, llm_kwargs: Mapping[str, Any] | None, output_cls: type[BaseModel]
+    strategy: Strategy, llm_kwargs: Mapping[str, Any] | None, output_cls: type[BaseModel]
 ) -> dict[str, Any]:
-    """The per-call options for ``strategy``.
-
-    Hybrid models answer structured requests with thinking off: the service refuses JSON modes and forced
-    tool choice while thinking. A caller's explicit ``enable_thinking`` in ``llm_kwargs`` wins.
-    """
+    """The per-call options for ``strategy`` (the caller's ``llm_kwargs`` are copied, never changed)."""
     kwargs = dict(llm_kwargs or {})
-    if info.thinking == "hybrid":
-        kwargs.setdefault("enable_thinking", False)
     if strategy == "json_schema":
         kwargs.pop("tool_choice", None)
         kwargs["response_format"] = response_format_for(output_cls)

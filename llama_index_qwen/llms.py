@@ -27,7 +27,7 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.prompts.base import PromptTemplate
-from llama_index.core.types import BasePydanticProgram, Model, PydanticProgramMode
+from llama_index.core.types import BasePydanticProgram, Model
 from llama_index_instrumentation import get_dispatcher
 
 from llama_index_qwen._messages import (
@@ -202,9 +202,6 @@ class Qwen(FunctionCallingLLM):
         super().__init__(**kwargs)
         self._settings = resolve_options(self)
         self._clients = LazyClient(self._settings, self.api)
-        if "pydantic_program_mode" not in kwargs and self._info().thinking == "thinking_only":
-            # thinking-only models refuse JSON modes and forced tool choice: parse structured output from text
-            self.pydantic_program_mode = PydanticProgramMode.LLM
 
     @classmethod
     def class_name(cls) -> str:
@@ -405,24 +402,19 @@ class Qwen(FunctionCallingLLM):
     def _structured_program(
         self, output_cls: type[Model], prompt: PromptTemplate, llm_kwargs: Mapping[str, Any] | None
     ) -> tuple[BasePydanticProgram[Model], dict[str, Any]]:
-        """The program for this model (json_schema, tools or text, from the catalogue) and its call options."""
-        from llama_index.core.output_parsers.pydantic import PydanticOutputParser
+        """The program for this model (json_schema or tools, from the catalogue) and its call options."""
         from llama_index.core.program.function_program import FunctionCallingProgram
-        from llama_index.core.program.llm_program import LLMTextCompletionProgram
         from llama_index.core.program.utils import get_program_for_llm
 
-        info = self._info()
-        strategy = structured_strategy(info, self.pydantic_program_mode)
+        prompt = prompt.model_copy()  # LlamaIndex's text program sets an output parser on its prompt: not the caller's
+        strategy = structured_strategy(self._info(), self.pydantic_program_mode)
         if strategy is None:
             program = get_program_for_llm(output_cls, prompt, self, pydantic_program_mode=self.pydantic_program_mode)
             return program, dict(llm_kwargs or {})
-        kwargs = structured_kwargs(info, strategy, llm_kwargs, output_cls)
+        kwargs = structured_kwargs(strategy, llm_kwargs, output_cls)
         if strategy == "json_schema":
             return JsonSchemaProgram(output_cls, prompt, self), kwargs
-        if strategy == "tools":
-            return FunctionCallingProgram.from_defaults(output_cls=output_cls, llm=self, prompt=prompt), kwargs
-        parser = PydanticOutputParser(output_cls=output_cls)
-        return LLMTextCompletionProgram.from_defaults(output_parser=parser, llm=self, prompt=prompt), kwargs
+        return FunctionCallingProgram.from_defaults(output_cls=output_cls, llm=self, prompt=prompt), kwargs
 
     @dispatcher.span
     def structured_predict(

@@ -25,6 +25,7 @@ from typing import Any
 
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelCatalogue, ModelInfo
 from qwen_core.errors import ConfigurationError
+from qwen_core.forced_output import GuidedCall, plan_forced_output, result_deltas
 from qwen_core.protocols.base import WireProtocol, WireRequest
 from qwen_core.rules import requires_stream, validate_chat_request
 from qwen_core.settings import QwenSettings
@@ -104,11 +105,27 @@ class QwenClient:
     # -- chat -------------------------------------------------------------------------------------
 
     def chat(self, request: ChatRequest, info: ModelInfo | None = None) -> ChatResult:
-        """One complete answer. Thinking requests (which the service only serves streamed) stream internally."""
+        """One complete answer. Thinking requests (which the service only serves streamed) stream internally.
+
+        A forced tool call or a JSON format follows :mod:`qwen_core.forced_output`'s policy (thinking off for
+        that call on hybrid models; otherwise checked, corrected and retried, raising
+        :class:`~qwen_core.errors.ModelNonComplianceError` when the model never complies).
+        """
         info = info or self.model_info(request.model)
+        plan = plan_forced_output(request, info)
+        if not plan.guided:
+            return self._chat_once(plan.request, info)
+        guide = GuidedCall(plan, request.model)
+        while (attempt := guide.next_request()) is not None:
+            done = guide.accept(self._chat_once(attempt, info))
+            if done is not None:
+                return done
+        raise guide.failure()
+
+    def _chat_once(self, request: ChatRequest, info: ModelInfo) -> ChatResult:
         if requires_stream(request, info):
             accumulator = StreamAccumulator()
-            for delta in self.stream(request, info):
+            for delta in self._stream_once(request, info):
                 accumulator.add(delta)
             return self._with_model(accumulator.result(), request)
         wire = self.prepare_chat(request, info, stream=False)
@@ -116,7 +133,18 @@ class QwenClient:
         return self._with_model(self.protocol.parse_chat(body), request)
 
     def stream(self, request: ChatRequest, info: ModelInfo | None = None) -> Generator[ChatDelta, None, None]:
-        """Yield deltas as the service produces them; the connection is released if iteration stops early."""
+        """Yield deltas as the service produces them; the connection is released if iteration stops early.
+
+        A guided request (see :meth:`chat`) yields its checked answer once it is complete.
+        """
+        info = info or self.model_info(request.model)
+        plan = plan_forced_output(request, info)
+        if plan.guided:
+            yield from result_deltas(self.chat(request, info))
+            return
+        yield from self._stream_once(plan.request, info)
+
+    def _stream_once(self, request: ChatRequest, info: ModelInfo) -> Generator[ChatDelta, None, None]:
         wire = self.prepare_chat(request, info, stream=True)
         parser = StreamParser(self.protocol.parse_stream_event)
         with closing(self._sync.stream(wire, self.protocol.parse_error)) as chunks:
@@ -127,9 +155,20 @@ class QwenClient:
     async def achat(self, request: ChatRequest, info: ModelInfo | None = None) -> ChatResult:
         """Async :meth:`chat` (native asyncio)."""
         info = info or self.model_info(request.model)
+        plan = plan_forced_output(request, info)
+        if not plan.guided:
+            return await self._achat_once(plan.request, info)
+        guide = GuidedCall(plan, request.model)
+        while (attempt := guide.next_request()) is not None:
+            done = guide.accept(await self._achat_once(attempt, info))
+            if done is not None:
+                return done
+        raise guide.failure()
+
+    async def _achat_once(self, request: ChatRequest, info: ModelInfo) -> ChatResult:
         if requires_stream(request, info):
             accumulator = StreamAccumulator()
-            async for delta in self.astream(request, info):
+            async for delta in self._astream_once(request, info):
                 accumulator.add(delta)
             return self._with_model(accumulator.result(), request)
         wire = self.prepare_chat(request, info, stream=False)
@@ -140,6 +179,17 @@ class QwenClient:
         self, request: ChatRequest, info: ModelInfo | None = None
     ) -> AsyncGenerator[ChatDelta, None]:
         """Async :meth:`stream` (native asyncio); cancelling or closing early releases the connection."""
+        info = info or self.model_info(request.model)
+        plan = plan_forced_output(request, info)
+        if plan.guided:
+            for delta in result_deltas(await self.achat(request, info)):
+                yield delta
+            return
+        async with aclosing(self._astream_once(plan.request, info)) as deltas:
+            async for delta in deltas:
+                yield delta
+
+    async def _astream_once(self, request: ChatRequest, info: ModelInfo) -> AsyncGenerator[ChatDelta, None]:
         wire = self.prepare_chat(request, info, stream=True)
         parser = StreamParser(self.protocol.parse_stream_event)
         async with aclosing(self._async.stream(wire, self.protocol.parse_error)) as chunks:

@@ -18,7 +18,8 @@ Hierarchy::
         │   └── ServerError           5xx InternalError*, ServiceUnavailable (retryable)
         ├── APITimeoutError           the request timed out (retryable before the first byte)
         ├── APIConnectionError        could not connect, or the connection dropped (retryable before the first byte)
-        └── ResponseParseError        the service answered something we cannot read
+        ├── ResponseParseError        the service answered something we cannot read
+        └── ModelNonComplianceError   a forced tool call or JSON answer the model did not give (guided calls)
 
 Every :class:`APIError` carries ``code``, ``message``, ``status`` and ``request_id``; ``str(error)`` shows them.
 Messages never contain the API key.
@@ -142,6 +143,27 @@ class ResponseParseError(APIError):
     """The service's answer could not be parsed."""
 
 
+class ModelNonComplianceError(APIError):
+    """The model never gave the forced tool call or the JSON answer the caller needed (see
+    :mod:`qwen_core.forced_output`). ``result`` is the last raw answer (text, reasoning, tool calls, usage);
+    ``attempts`` is how many calls were made."""
+
+    def __init__(self, message: str, *, result: Any = None, attempts: int = 0, **details: Any) -> None:
+        self.result = result
+        self.attempts = attempts
+        super().__init__(message, code="ModelNonCompliance", **details)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        details = {"request_id": self.request_id, "model": self.model}
+        return (_rebuild_non_compliance, (type(self), self.message, self.result, self.attempts, details))
+
+
+def _rebuild_non_compliance(
+    cls: type[ModelNonComplianceError], message: str, result: Any, attempts: int, details: dict[str, Any]
+) -> ModelNonComplianceError:
+    return cls(message, result=result, attempts=attempts, **details)
+
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -153,6 +175,7 @@ __all__ = [
     "ContentInspectionError",
     "ContextLengthError",
     "InvalidRequestError",
+    "ModelNonComplianceError",
     "NotFoundError",
     "PermissionDeniedError",
     "QwenError",

@@ -2,13 +2,14 @@
 
 It speaks the native protocol (text and multimodal generation, embeddings, rerank, tokenizer) and the
 OpenAI-compatible one (chat completions, embeddings, rerank), answers deterministically, and can be scripted
-(:class:`ScriptedReply`, :class:`RawResponse`) and made to fail (:class:`HTTPFault`, :class:`DropConnection`,
-:class:`Disconnect`, :class:`StreamError`, :class:`SlowFirstByte`, :class:`MalformedJSON`,
+(:class:`ScriptedReply`, :class:`Disobey`, :class:`RawResponse`) and made to fail (:class:`HTTPFault`,
+:class:`DropConnection`, :class:`Disconnect`, :class:`StreamError`, :class:`SlowFirstByte`, :class:`MalformedJSON`,
 :class:`MalformedSSE`). See :class:`Emulator`.
 """
 
 from qwen_core.emulator.script import (
     Disconnect,
+    Disobey,
     DropConnection,
     Fault,
     HTTPFault,
@@ -27,6 +28,7 @@ from qwen_core.emulator.server import Emulator
 
 __all__ = [
     "Disconnect",
+    "Disobey",
     "DropConnection",
     "Emulator",
     "Fault",

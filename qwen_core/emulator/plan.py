@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qwen_core.emulator.http import Request
-from qwen_core.emulator.script import ScriptedReply
+from qwen_core.emulator.script import ChatScript
 
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream;charset=UTF-8"
@@ -37,7 +37,7 @@ class Context:
     body: Any
     request_id: str
     base_url: str
-    script: ScriptedReply | None = None
+    script: ChatScript | None = None
     compat_stream_errors_as_sse: bool = True
     arrive_ms: int = field(default_factory=lambda: int(time.time() * 1000))
 

@@ -14,9 +14,10 @@ from typing import Any
 from qwen_core import tokenizer
 from qwen_core.emulator import schema
 from qwen_core.emulator.chat import ChatRequest
-from qwen_core.emulator.script import ScriptedReply
+from qwen_core.emulator.script import ChatScript, Disobey, ScriptedReply
 
 _PIECE = re.compile(r"\s*\S+|\s+")
+_FENCED_JSON = re.compile(r"```json\s*\n(.*?)\n```", re.DOTALL)
 
 
 @dataclass
@@ -154,6 +155,44 @@ def _json_answer(req: ChatRequest, text: str) -> str | None:
     return None
 
 
+def _instructed_json(req: ChatRequest, text: str) -> str | None:
+    """JSON the instructions ask for: an instance of a JSON schema given in a system message or the last user
+    message (fenced as ```json, or right after the words "JSON schema"), or ``{"answer": ...}`` when they ask for
+    "only a JSON object"."""
+    for instruction in [m.text for m in req.messages if m.role == "system"] + [req.last_user_text]:
+        found = _schema_in(instruction)
+        if found is not None:
+            return json.dumps(schema.instance(found, req.last_user_text.strip()), ensure_ascii=False)
+        if "only a json object" in instruction.lower():
+            return json.dumps({"answer": text}, ensure_ascii=False)
+    return None
+
+
+def _schema_in(text: str) -> dict[str, Any] | None:
+    if "json" not in text.lower():
+        return None
+    # prompt templates sometimes leave their brace escapes ({{ }}) in the text: read it as a model would
+    return _find_schema(text) or _find_schema(text.replace("{{", "{").replace("}}", "}"))
+
+
+def _find_schema(text: str) -> dict[str, Any] | None:
+    lower = text.lower()
+    starts = [m.start(1) for m in _FENCED_JSON.finditer(text)]
+    at = lower.find("json schema")
+    while at >= 0:
+        starts.append(text.find("{", at))
+        at = lower.find("json schema", at + 1)
+    decoder = json.JSONDecoder()
+    for start in (s for s in starts if s >= 0):
+        try:
+            found, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if isinstance(found, dict) and ("properties" in found or found.get("type") == "object"):
+            return found
+    return None
+
+
 def _partial_continuation(req: ChatRequest, answer: str) -> str:
     last = req.messages[-1] if req.messages else None
     if last is None or not last.partial:
@@ -187,9 +226,13 @@ def _decode(ids: list[Any]) -> str:
 
 
 def wants_tools(req: ChatRequest) -> bool:
-    """Whether the default model calls tools: tools present, choice not "none", last message from the user."""
-    if not req.tools or req.params.get("tool_choice") == "none":
+    """Whether the default model calls tools: tools present and either a forced ``tool_choice`` (even after
+    tool results) or ``"auto"`` with the last message from the user."""
+    choice = req.params.get("tool_choice")
+    if not req.tools or choice == "none":
         return False
+    if choice == "required" or isinstance(choice, dict):
+        return True
     return bool(req.messages) and req.messages[-1].role == "user"
 
 
@@ -211,7 +254,16 @@ def choose_tool_calls(req: ChatRequest, seed: str) -> list[ToolCall]:
     ]
 
 
+def _not_yet_called(req: ChatRequest, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """After tool results, a model moves on: the tools the conversation has not called yet (all if none is left)."""
+    if not any(m.role == "tool" for m in req.messages):
+        return tools
+    called = {str((c.get("function") or {}).get("name")) for m in req.messages for c in m.tool_calls}
+    return [t for t in tools if schema.tool_name(t) not in called] or tools
+
+
 def _pick(req: ChatRequest, tools: list[dict[str, Any]], text: str) -> list[tuple[dict[str, Any], str]]:
+    tools = _not_yet_called(req, tools)
     scores = [schema.tool_score(t, text) for t in tools]
     best = tools[scores.index(max(scores))]
     if not req.params.get("parallel_tool_calls"):
@@ -245,18 +297,20 @@ def _limit(choice: Choice, req: ChatRequest) -> None:
             choice.content_pieces, choice.finish_reason = pieces(text), "length"
 
 
-def _default_choice(req: ChatRequest, index: int, seed: str) -> Choice:
+def _default_choice(req: ChatRequest, index: int, seed: str, disobey: bool = False) -> Choice:
     choice = Choice(index)
     if req.thinking:
         choice.reasoning_pieces = pieces(_reasoning_text(req))
-    if wants_tools(req):
+    if disobey:
+        choice.content_pieces = pieces("I would rather answer in prose: " + _answer_text(req, index))
+    elif wants_tools(req):
         choice.tool_calls = choose_tool_calls(req, f"{seed}:{index}")
         choice.finish_reason = "tool_calls"
         if not req.stream and req.protocol == "native" and isinstance(req.params.get("tool_choice"), dict):
             choice.finish_reason = "stop"  # quirk Q9
     else:
         answer = _answer_text(req, index)
-        answer = _json_answer(req, answer) or _partial_continuation(req, answer)
+        answer = _json_answer(req, answer) or _instructed_json(req, answer) or _partial_continuation(req, answer)
         if req.params.get("enable_search") and (req.params.get("search_options") or {}).get("enable_citation"):
             answer += _citation(req.params["search_options"])
         choice.content_pieces = pieces(_apply_stop(req, answer))
@@ -283,15 +337,17 @@ def _scripted_choice(script: ScriptedReply, seed: str) -> Choice:
     return choice
 
 
-def generate(req: ChatRequest, request_id: str, script: ScriptedReply | None = None) -> Completion:
+def generate(req: ChatRequest, request_id: str, script: ChatScript | None = None) -> Completion:
     """Produce the completion for ``req`` (scripted when ``script`` is given)."""
-    if script is not None:
+    if isinstance(script, Disobey):
+        choices = [_default_choice(req, 0, request_id, disobey=True)]
+    elif script is not None:
         choices = [_scripted_choice(script, request_id)]
     else:
         n = req.params.get("n") if isinstance(req.params.get("n"), int) else 1
         choices = [_default_choice(req, i, request_id) for i in range(max(1, n or 1))]
     completion = Completion(choices, req.input_tokens(), image_tokens=req.image_tokens())
-    if script is not None and script.usage:
+    if isinstance(script, ScriptedReply) and script.usage:
         completion.usage_override = dict(script.usage)
     if req.params.get("enable_search"):
         completion.search_info, completion.plugins = search_info(req)

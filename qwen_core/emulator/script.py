@@ -55,6 +55,16 @@ class ScriptedReply:
 
 
 @dataclass(frozen=True)
+class Disobey:
+    """Answer the next chat request as the model would, but without what it was told to produce.
+
+    No tool call even when ``tool_choice`` forces one or the instructions demand one, and prose instead of the JSON
+    that ``response_format`` or the instructions ask for; reasoning still comes first when the request thinks, and
+    the request is validated as usual. Tests use it to reach the retry and non-compliance paths of guided calls.
+    """
+
+
+@dataclass(frozen=True)
 class RawResponse:
     """Send these exact bytes as the response (with ``Content-Length``) instead of handling the request."""
 
@@ -121,7 +131,8 @@ class MalformedSSE:
 
 
 Fault = HTTPFault | DropConnection | Disconnect | StreamError | SlowFirstByte | MalformedJSON | MalformedSSE
-ScriptItem = ScriptedReply | RawResponse | Fault
+ChatScript = ScriptedReply | Disobey
+ScriptItem = ScriptedReply | Disobey | RawResponse | Fault
 
 
 @dataclass
@@ -153,7 +164,7 @@ class Script:
                     continue
                 if entry.protocol is not None and entry.protocol != protocol:
                     continue
-                if isinstance(entry.item, ScriptedReply) and not is_chat:
+                if isinstance(entry.item, (ScriptedReply, Disobey)) and not is_chat:
                     continue
                 del self._entries[i]
                 return entry.item

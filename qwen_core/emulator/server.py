@@ -19,6 +19,7 @@ from qwen_core.emulator.http import HTTPProtocol, Request, ResponseWriter
 from qwen_core.emulator.plan import JSON_TYPE, Context, JsonPlan, Plan, StreamPlan
 from qwen_core.emulator.script import (
     Disconnect,
+    Disobey,
     DropConnection,
     HTTPFault,
     MalformedJSON,
@@ -243,7 +244,7 @@ class Emulator:
         if self.latency:
             await asyncio.sleep(self.latency)
         ctx = Context(request, body, str(uuid.uuid4()), self.base_url,
-                      item if isinstance(item, ScriptedReply) else None, compat_stream_errors_as_sse=
+                      item if isinstance(item, (ScriptedReply, Disobey)) else None, compat_stream_errors_as_sse=
                       self.compat_stream_errors_as_sse)
         plan = self._plan(ctx, protocol, item)
         if isinstance(plan, JsonPlan):

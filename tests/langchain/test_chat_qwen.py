@@ -153,16 +153,14 @@ def test_tool_choice_on_the_wire(make: ModelFactory, emu: Emulator, api: str, ch
     assert wire_options(emu.requests.last.json, api)["tool_choice"] == expected
 
 
-def test_forced_tool_choice_while_thinking_is_an_error(make: ModelFactory, emu: Emulator) -> None:
-    from langchain_core.exceptions import ModelInvalidRequestError
-
-    from qwen_core.errors import UnsupportedFeatureError
-
+def test_forced_tool_choice_while_thinking_is_guided_not_refused(make: ModelFactory, emu: Emulator, api: str) -> None:
+    """Explicit thinking + a forced tool: never sent as forced (the service refuses it), yet the call comes back."""
     model = make(enable_thinking=True).bind_tools([add], tool_choice="add")
-    with pytest.raises(UnsupportedFeatureError, match="thinking mode does not support tool_choice") as info:
-        model.invoke("1+2")
-    assert isinstance(info.value, ModelInvalidRequestError)
-    assert len(emu.requests) == 0
+    reply = model.invoke("1+2")
+    assert [call["name"] for call in reply.tool_calls] == ["add"]
+    assert reply.additional_kwargs["reasoning_content"]
+    options = wire_options(emu.requests.last.json, api)
+    assert options["tool_choice"] == "auto" and options["enable_thinking"] is True
 
 
 def test_tool_choice_must_name_a_bound_tool(make: ModelFactory) -> None:

@@ -361,17 +361,25 @@ def test_as_structured_llm(make: LLMFactory) -> None:
     assert isinstance(response.raw, Person) and response.raw.age == 30
 
 
-def test_structured_with_thinking_turns_thinking_off_for_hybrid_models(emu: Emulator, make: LLMFactory) -> None:
-    make(enable_thinking=True).structured_predict(Person, PROMPT, text=TEXT)
+def test_structured_on_a_thinking_by_default_hybrid_turns_thinking_off(emu: Emulator, make: LLMFactory) -> None:
+    person = make(model="qwen3.5-plus").structured_predict(Person, PROMPT, text=TEXT)
+    assert isinstance(person, Person)
     body = emu.requests.last.json
     assert body.get("parameters", body)["enable_thinking"] is False
 
 
-def test_structured_for_thinking_only_models_parses_text(emu: Emulator, make: LLMFactory) -> None:
-    emu.enqueue(ScriptedReply(reasoning="ok", text='{"name": "Zhang San", "age": 30, '
-                                                   '"address": {"city": "Hangzhou", "country": "China"}}'))
+def test_structured_with_explicit_thinking_is_guided(emu: Emulator, make: LLMFactory) -> None:
+    person = make(enable_thinking=True).structured_predict(Person, PROMPT, text=TEXT)
+    assert isinstance(person, Person)
+    body = emu.requests.last.json
+    options = body.get("parameters", body)
+    assert options["enable_thinking"] is True and "response_format" not in options
+    assert options.get("tool_choice") in (None, "auto")
+
+
+def test_structured_for_thinking_only_models(emu: Emulator, make: LLMFactory) -> None:
     person = make(model="qwq-plus").structured_predict(Person, PROMPT, text=TEXT)
-    assert person.address.country == "China"
+    assert isinstance(person, Person) and person.address.country
 
 
 # -- errors --------------------------------------------------------------------------------------------------------
@@ -411,7 +419,6 @@ async def test_async_errors_are_typed(emu: Emulator, make: LLMFactory) -> None:
         lambda llm: llm.chat_with_tools(TOOLS, user_msg="hi", tool_choice="no_such_tool"),
         lambda llm: list(llm.stream_chat([])),
         lambda llm: Qwen(api_key="k", model="qwen-max", base_url="http://127.0.0.1:9").chat(USER, enable_thinking=True),
-        lambda llm: llm.structured_predict(Person, PROMPT, llm_kwargs={"enable_thinking": True}, text=TEXT),
     ],
 )
 
