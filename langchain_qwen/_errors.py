@@ -16,6 +16,8 @@ either family::
     ServerError                 ->  QwenServerError             (+ ModelAPIError)
     APITimeoutError             ->  QwenTimeoutError            (+ ModelTimeoutError)
     APIConnectionError          ->  QwenConnectionError         (+ ModelConnectionError)
+    IncompleteStreamError       ->  QwenIncompleteStreamError   (+ ModelAPIError)
+    StreamEventTooLargeError    ->  QwenStreamEventTooLargeError (+ ModelAPIError)
     ResponseParseError          ->  QwenResponseParseError      (+ ModelAPIError)
     APIStatusError (other)      ->  QwenAPIStatusError          (+ ModelError)
     ModelNonComplianceError     ->  QwenModelNonComplianceError (+ ModelRefusalError; ``raw_message`` is the
@@ -79,6 +81,14 @@ class QwenResponseParseError(qe.ResponseParseError, lc.ModelAPIError):
     """The service answered something that cannot be read."""
 
 
+class QwenIncompleteStreamError(qe.IncompleteStreamError, lc.ModelAPIError):
+    """The stream ended before the protocol said it was complete (``partial`` holds what arrived)."""
+
+
+class QwenStreamEventTooLargeError(qe.StreamEventTooLargeError, lc.ModelAPIError):
+    """One stream event is larger than the cap."""
+
+
 class QwenAPIStatusError(qe.APIStatusError, lc.ModelError):
     """Any other error answer from the service."""
 
@@ -107,6 +117,8 @@ _API_ERRORS: tuple[tuple[type[qe.APIError], type[qe.APIError]], ...] = (
     (qe.ServerError, QwenServerError),
     (qe.APITimeoutError, QwenTimeoutError),
     (qe.APIConnectionError, QwenConnectionError),
+    (qe.IncompleteStreamError, QwenIncompleteStreamError),
+    (qe.StreamEventTooLargeError, QwenStreamEventTooLargeError),
     (qe.ResponseParseError, QwenResponseParseError),
     (qe.APIStatusError, QwenAPIStatusError),
 )
@@ -132,6 +144,9 @@ def to_langchain_error(error: qe.QwenError) -> qe.QwenError:
                     model=error.model, body=error.body,
                 )
                 converted.retry_after = error.retry_after
+                converted.partial = error.partial
+                if isinstance(error, qe.ResponseParseError):
+                    converted.path = error.path  # type: ignore[attr-defined]  # a ResponseParseError too
                 return converted
         return error
     if isinstance(error, qe.UnsupportedFeatureError):
@@ -188,6 +203,7 @@ __all__ = [
     "QwenConnectionError",
     "QwenContentInspectionError",
     "QwenContextLengthError",
+    "QwenIncompleteStreamError",
     "QwenInvalidRequestError",
     "QwenModelNonComplianceError",
     "QwenNotFoundError",
@@ -195,6 +211,7 @@ __all__ = [
     "QwenRateLimitError",
     "QwenResponseParseError",
     "QwenServerError",
+    "QwenStreamEventTooLargeError",
     "QwenTimeoutError",
     "QwenUnsupportedFeatureError",
     "to_langchain_error",

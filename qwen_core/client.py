@@ -29,8 +29,8 @@ from qwen_core.forced_output import GuidedCall, plan_forced_output, result_delta
 from qwen_core.protocols.base import WireProtocol, WireRequest
 from qwen_core.rules import requires_stream, validate_chat_request
 from qwen_core.settings import QwenSettings
+from qwen_core.stream_parser import DEFAULT_MAX_EVENT_BYTES, StreamParser
 from qwen_core.streaming import StreamAccumulator
-from qwen_core.transport._common import StreamParser
 from qwen_core.transport.aio import AsyncTransport
 from qwen_core.transport.sync import SyncTransport
 from qwen_core.types import (
@@ -67,7 +67,14 @@ class QwenClient:
             ``max_retries``, ``extra_headers``).
         api: ``"compatible"`` (the OpenAI-compatible endpoint, default) or ``"dashscope"`` (the native API).
         catalogue: the model catalogue to consult (defaults to the built-in one).
+
+    A stream is complete only when the protocol says so (see :mod:`qwen_core.stream_parser`); otherwise it raises
+    :class:`~qwen_core.errors.IncompleteStreamError` (with ``partial``) after yielding every delta received. One
+    stream event may hold at most :attr:`max_event_bytes` (set it on the instance to change the cap).
     """
+
+    #: Cap on one stream event's size (:class:`~qwen_core.errors.StreamEventTooLargeError` above it): 16 MiB.
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
 
     def __init__(
         self,
@@ -146,7 +153,7 @@ class QwenClient:
 
     def _stream_once(self, request: ChatRequest, info: ModelInfo) -> Generator[ChatDelta, None, None]:
         wire = self.prepare_chat(request, info, stream=True)
-        parser = StreamParser(self.protocol.parse_stream_event)
+        parser = StreamParser(self.protocol, max_event_bytes=self.max_event_bytes)
         with closing(self._sync.stream(wire, self.protocol.parse_error)) as chunks:
             for chunk in chunks:
                 yield from parser.feed(chunk)
@@ -191,7 +198,7 @@ class QwenClient:
 
     async def _astream_once(self, request: ChatRequest, info: ModelInfo) -> AsyncGenerator[ChatDelta, None]:
         wire = self.prepare_chat(request, info, stream=True)
-        parser = StreamParser(self.protocol.parse_stream_event)
+        parser = StreamParser(self.protocol, max_event_bytes=self.max_event_bytes)
         async with aclosing(self._async.stream(wire, self.protocol.parse_error)) as chunks:
             async for chunk in chunks:
                 for delta in parser.feed(chunk):

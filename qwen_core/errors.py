@@ -18,10 +18,14 @@ Hierarchy::
         │   └── ServerError           5xx InternalError*, ServiceUnavailable (retryable)
         ├── APITimeoutError           the request timed out (retryable before the first byte)
         ├── APIConnectionError        could not connect, or the connection dropped (retryable before the first byte)
-        ├── ResponseParseError        the service answered something we cannot read
+        ├── ResponseParseError        the service answered something we cannot read (``path`` names the field)
+        │   ├── IncompleteStreamError     a stream ended before the protocol said it was complete (``partial``)
+        │   └── StreamEventTooLargeError  one stream event is larger than the cap (``max_event_bytes``)
         └── ModelNonComplianceError   a forced tool call or JSON answer the model did not give (guided calls)
 
 Every :class:`APIError` carries ``code``, ``message``, ``status`` and ``request_id``; ``str(error)`` shows them.
+An error raised inside a stream also carries ``partial``: the :class:`~qwen_core.types.ChatResult` of everything
+received before it (every delta was delivered before the error was raised).
 Messages never contain the API key.
 """
 
@@ -52,6 +56,8 @@ class APIError(QwenError):
     retryable: bool = False
     #: Seconds the service asked us to wait (``Retry-After``), when it said so.
     retry_after: float | None = None
+    #: For an error raised inside a stream: the ``ChatResult`` of what was received before it.
+    partial: Any = None
 
     def __init__(
         self,
@@ -140,7 +146,22 @@ class APIConnectionError(APIError):
 
 
 class ResponseParseError(APIError):
-    """The service's answer could not be parsed."""
+    """The service's answer could not be parsed; ``path`` is the JSON path of the offending field, if any."""
+
+    path: str | None = None
+
+
+class IncompleteStreamError(ResponseParseError):
+    """A stream ended before the protocol said it was complete.
+
+    Native streams end with a frame that carries a finish reason; compatible streams with a finish reason and
+    ``data: [DONE]``. ``partial`` holds the :class:`~qwen_core.types.ChatResult` of what was received (every
+    delta was yielded before this error was raised).
+    """
+
+
+class StreamEventTooLargeError(ResponseParseError):
+    """One stream event is larger than the cap (``max_event_bytes``, 16 MiB by default)."""
 
 
 class ModelNonComplianceError(APIError):
@@ -174,6 +195,7 @@ __all__ = [
     "ConfigurationError",
     "ContentInspectionError",
     "ContextLengthError",
+    "IncompleteStreamError",
     "InvalidRequestError",
     "ModelNonComplianceError",
     "NotFoundError",
@@ -182,5 +204,6 @@ __all__ = [
     "RateLimitError",
     "ResponseParseError",
     "ServerError",
+    "StreamEventTooLargeError",
     "UnsupportedFeatureError",
 ]

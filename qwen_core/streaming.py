@@ -98,6 +98,11 @@ class StreamAccumulator:
             self._search_info = delta.search_info
 
     @property
+    def started(self) -> bool:
+        """Whether any delta arrived."""
+        return bool(self._choices)
+
+    @property
     def finished(self) -> bool:
         """Whether every choice seen so far has a finish reason."""
         return bool(self._choices) and all(state.finish_reason for state in self._choices.values())

@@ -201,10 +201,27 @@ def header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return None
 
 
+class AuthorizationValue(str):
+    """The ``Authorization`` header value: a real ``str`` for the HTTP clients, masked wherever it is shown.
+
+    ``repr`` (what tracebacks rendered with locals, error trackers, debuggers and ``repr`` of the headers dict or
+    of a :class:`~qwen_core.protocols.base.WireRequest` print, including the HTTP libraries' own frames) never
+    shows the key, and it refuses to be pickled, like :class:`~qwen_core.settings.SecretStr`.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'Bearer **********'"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        raise TypeError("the Authorization header cannot be pickled: it holds an API key")
+
+
 def base_headers(settings: QwenSettings, *, stream: bool, native: bool) -> dict[str, str]:
     """Auth, content type, stream switch (native: header only, Q2), workspace and the user's extra headers."""
     headers = {
-        "Authorization": f"Bearer {settings.api_key.get_secret_value()}",
+        "Authorization": AuthorizationValue(f"Bearer {settings.api_key.get_secret_value()}"),
         "Content-Type": "application/json",
         "Accept": "text/event-stream" if stream else "application/json",
     }

@@ -40,6 +40,8 @@ class WireProtocol(Protocol):
     """One DashScope wire protocol. Every method is pure: no I/O, no global state."""
 
     name: Api
+    #: Whether a complete stream ends with ``data: [DONE]`` (compatible) or with a finish reason only (native).
+    stream_requires_done: bool
 
     def build_chat(
         self, request: ChatRequest, settings: QwenSettings, info: ModelInfo, *, stream: bool

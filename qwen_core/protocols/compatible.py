@@ -295,6 +295,8 @@ class CompatibleProtocol:
     """The OpenAI-compatible endpoint as a :class:`~qwen_core.protocols.base.WireProtocol`."""
 
     name: Api = "compatible"
+    #: A compatible stream ends with ``data: [DONE]`` after the finish reason (and the ``include_usage`` chunk).
+    stream_requires_done: bool = True
 
     def build_chat(self, request: ChatRequest, settings: QwenSettings, info: ModelInfo, *, stream: bool) -> WireRequest:
         return WireRequest(

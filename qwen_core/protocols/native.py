@@ -392,6 +392,8 @@ class NativeProtocol:
     """The native DashScope API as a :class:`~qwen_core.protocols.base.WireProtocol`."""
 
     name: Api = "dashscope"
+    #: A native stream ends with the frame that carries a finish reason; there is no ``[DONE]`` (Q3).
+    stream_requires_done: bool = False
 
     def build_chat(self, request: ChatRequest, settings: QwenSettings, info: ModelInfo, *, stream: bool) -> WireRequest:
         payload = build_native_chat_payload(request, info, stream=stream)
