@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator, Mapping
 from contextlib import aclosing, closing
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelCatalogue, ModelInfo
 from qwen_core.errors import ConfigurationError
@@ -43,6 +43,9 @@ from qwen_core.types import (
     RerankRequest,
     RerankResult,
 )
+
+if TYPE_CHECKING:
+    from qwen_core.batch.client import BatchClient
 
 
 def protocol_for(api: Api) -> WireProtocol:
@@ -93,6 +96,13 @@ class QwenClient:
 
     def __repr__(self) -> str:
         return f"QwenClient(api={self.api!r}, root_url={self.settings.root_url!r})"
+
+    @property
+    def batch(self) -> BatchClient:
+        """The service's Batch API (files and batches on the compatible endpoint), over this client's pools."""
+        from qwen_core.batch.client import BatchClient
+
+        return BatchClient(self.settings, self._sync, self._async)
 
     # -- preparation (pure, shared) ---------------------------------------------------------------
 

@@ -34,7 +34,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Final, Literal, TypeVar
 
-from qwen_core.catalogue import EmbeddingModelInfo
+from qwen_core.catalogue import EmbeddingModelInfo, ModelCatalogue
 from qwen_core.errors import InvalidRequestError, ResponseParseError
 from qwen_core.types import EmbeddingRequest, EmbeddingResult
 
@@ -195,15 +195,16 @@ async def gather_bounded(jobs: Sequence[Callable[[], Awaitable[T]]], semaphore: 
 # --------------------------------------------------------------------------------------------- requests
 
 
-def _requests(
-    client: QwenClient,
+def plan_requests(
+    catalogue: ModelCatalogue,
     texts: Sequence[str],
     model: str,
     text_type: TextType | None,
     dimensions: int | None,
     batch_size: int | None,
 ) -> list[EmbeddingRequest]:
-    info = client.catalogue.embedding_model(model)
+    """The requests embedding ``texts``, checked (texts, dimensions, batch size) before any is sent."""
+    info = catalogue.embedding_model(model)
     size = resolve_batch_size(info, batch_size)
     dims = validate_dimensions(info, dimensions)
     return [
@@ -235,7 +236,7 @@ def embed_texts(
         InvalidRequestError: bad input, before any request.
         APIError: a batch failed after the transport's retries (the typed subclass says why).
     """
-    requests = _requests(client, texts, model, text_type, dimensions, batch_size)
+    requests = plan_requests(client.catalogue, texts, model, text_type, dimensions, batch_size)
     vectors: list[list[float]] = []
     for request in requests:
         vectors.extend(vectors_of(client.embed(request), request.texts, request.dimensions))
@@ -257,7 +258,7 @@ async def aembed_texts(
 
     Pass ``limiter`` to share one bound across concurrent calls (it then replaces ``max_concurrency``).
     """
-    requests = _requests(client, texts, model, text_type, dimensions, batch_size)
+    requests = plan_requests(client.catalogue, texts, model, text_type, dimensions, batch_size)
     if not requests:
         return []
     semaphore = limiter.semaphore() if limiter is not None else asyncio.Semaphore(
@@ -283,6 +284,7 @@ __all__ = [
     "embed_texts",
     "gather_bounded",
     "plan_batches",
+    "plan_requests",
     "resolve_batch_size",
     "validate_dimensions",
     "validate_max_concurrency",

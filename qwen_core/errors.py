@@ -21,7 +21,8 @@ Hierarchy::
         ├── ResponseParseError        the service answered something we cannot read (``path`` names the field)
         │   ├── IncompleteStreamError     a stream ended before the protocol said it was complete (``partial``)
         │   └── StreamEventTooLargeError  one stream event is larger than the cap (``max_event_bytes``)
-        └── ModelNonComplianceError   a forced tool call or JSON answer the model did not give (guided calls)
+        ├── ModelNonComplianceError   a forced tool call or JSON answer the model did not give (guided calls)
+        └── BatchJobError             a Batch API job ended without a result for an input (failed, expired, cancelled)
 
 Every :class:`APIError` carries ``code``, ``message``, ``status`` and ``request_id``; ``str(error)`` shows them.
 An error raised inside a stream also carries ``partial``: the :class:`~qwen_core.types.ChatResult` of everything
@@ -185,6 +186,14 @@ def _rebuild_non_compliance(
     return cls(message, result=result, attempts=attempts, **details)
 
 
+class BatchJobError(APIError):
+    """A Batch API job has no result for an input: its batch failed validation, expired or was cancelled.
+
+    ``code`` is the batch's final status (``"failed"``, ``"expired"``, ``"cancelled"``) or the service's
+    validation error code; the message names the batch and, for validation failures, the service's reason.
+    """
+
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -192,6 +201,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchJobError",
     "ConfigurationError",
     "ContentInspectionError",
     "ContextLengthError",

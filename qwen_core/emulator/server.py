@@ -13,6 +13,7 @@ from typing import Any
 
 from qwen_core import tokenizer
 from qwen_core.emulator import compat, native, vectors
+from qwen_core.emulator.batches import BatchService, BatchTiming, is_batch_path
 from qwen_core.emulator.cache import SENTINEL_ID, PlanCache
 from qwen_core.emulator.errors import ApiError
 from qwen_core.emulator.http import HTTPProtocol, Request, ResponseWriter
@@ -89,10 +90,13 @@ class Emulator:
         chunk_interval: seconds to wait between stream events.
         compat_stream_errors_as_sse: compatible stream requests that fail validation get an SSE-formatted
             error body (as observed, Q25) instead of plain JSON.
+        batch_timing: seconds a Batch API job spends in each state (accelerated: about one second in all by
+            default); see :class:`~qwen_core.emulator.batches.BatchTiming`.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, api_keys: Collection[str] | None = None,
-                 latency: float = 0.0, chunk_interval: float = 0.0, compat_stream_errors_as_sse: bool = True) -> None:
+                 latency: float = 0.0, chunk_interval: float = 0.0, compat_stream_errors_as_sse: bool = True,
+                 batch_timing: BatchTiming | None = None) -> None:
         self.host = host
         self.port = port
         self.api_keys = frozenset(api_keys) if api_keys is not None else None
@@ -101,6 +105,7 @@ class Emulator:
         self.compat_stream_errors_as_sse = compat_stream_errors_as_sse
         self.requests = RequestLog()
         self.script = Script()
+        self.batches = BatchService(batch_timing)
         self._cache = PlanCache()
         self._conn_lock = threading.Lock()
         self._connections_opened = 0
@@ -165,6 +170,7 @@ class Emulator:
                 proto.close()
             await self._server.wait_closed()
             self._server = None
+        self.batches.close()
 
     def start(self) -> Emulator:
         """Start the server on a private event loop in a daemon thread; returns once it listens."""
@@ -268,6 +274,8 @@ class Emulator:
             if item.retry_after is not None and isinstance(plan, JsonPlan):
                 plan.headers["retry-after"] = f"{item.retry_after:g}"
             return plan
+        if is_batch_path(request.path):
+            return self.batches.handle(ctx)  # stateful: never cached
         route = ROUTES.get((request.method, request.path))
         if route is None:
             return self._error(ctx, protocol, ApiError(404, "NotFound", f"Not found: {request.path}"), stream=False)

@@ -24,9 +24,10 @@ from qwen_core.types import (
 
 @dataclass(frozen=True, slots=True)
 class WireRequest:
-    """An HTTP request ready to send: absolute URL, headers (incl. auth) and the JSON body as bytes.
+    """An HTTP request ready to send: absolute URL, headers (incl. auth), the body as bytes, and the method.
 
     ``timeout``: this request's read timeout in seconds (a per-call timeout); None uses the settings'.
+    ``method``: calls are ``POST`` with a JSON body; the Batch API's file and batch endpoints also ``GET``.
     """
 
     url: str
@@ -34,6 +35,7 @@ class WireRequest:
     body: bytes
     stream: bool = False
     timeout: float | None = None
+    method: str = "POST"
 
 
 class WireProtocol(Protocol):

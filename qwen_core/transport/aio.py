@@ -120,8 +120,8 @@ class AsyncTransport(BaseTransport):
     async def _send_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None) -> bytes:
         session = await self._session()
         try:
-            async with session.post(wire.url, data=wire.body, headers=wire.headers,
-                                    **self._options(wire, deadline)) as response:
+            async with session.request(wire.method, wire.url, data=wire.body, headers=wire.headers,
+                                       **self._options(wire, deadline)) as response:
                 body = await response.read()
                 if response.status < 300:
                     return body
@@ -136,8 +136,8 @@ class AsyncTransport(BaseTransport):
                          ) -> aiohttp.ClientResponse:
         session = await self._session()
         try:
-            response = await session.post(wire.url, data=wire.body, headers=wire.headers,
-                                          **self._options(wire, deadline))
+            response = await session.request(wire.method, wire.url, data=wire.body, headers=wire.headers,
+                                             **self._options(wire, deadline))
         except APIError:
             raise
         except Exception as exc:

@@ -146,7 +146,7 @@ class SyncTransport(BaseTransport):
 
     def _send_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None) -> bytes:
         try:
-            response = self._http().urlopen("POST", wire.url, body=wire.body, headers=wire.headers,
+            response = self._http().urlopen(wire.method, wire.url, body=wire.body, headers=wire.headers,
                                             redirect=False, retries=False, timeout=self._timeout(wire, deadline))
         except Exception as exc:
             raise self._network_error(exc) from exc
@@ -157,7 +157,7 @@ class SyncTransport(BaseTransport):
     def _open_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None
                    ) -> urllib3.BaseHTTPResponse:
         try:
-            response = self._http().urlopen("POST", wire.url, body=wire.body, headers=wire.headers,
+            response = self._http().urlopen(wire.method, wire.url, body=wire.body, headers=wire.headers,
                                             redirect=False, retries=False, preload_content=False,
                                             timeout=self._timeout(wire, deadline))
         except Exception as exc:
