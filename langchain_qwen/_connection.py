@@ -1,51 +1,78 @@
-"""Connection fields and the pooled client that ``QwenEmbeddings`` and ``QwenRerank`` share."""
+"""The connection model of the three LangChain classes: where and how to reach the service, one lazy client.
+
+The same fields, names and aliases as ``llama_index_qwen._connection.QwenConnection`` (see
+:mod:`qwen_core.arguments` for the aliases and :mod:`qwen_core.lazy_client` for copies and pickles).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
+import langchain_core
 from langchain_core.utils import secret_from_env
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
-from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY, ConcurrencyLimiter
-from qwen_core.lazy_client import LazyClient, OwnsLazyClient
-from qwen_core.settings import QwenSettings, resolve_options
+from qwen_core.arguments import check_arguments, model_argument_names
+from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY
+from qwen_core.lazy_client import ConnectionState, OwnsLazyClient
+from qwen_core.settings import API_KEY_ENV
 
 
 class QwenConnection(OwnsLazyClient, BaseModel):
     """Where and how to reach the service; settings resolved once, one lazily created client per instance."""
 
-    model_config = ConfigDict(populate_by_name=True, protected_namespaces=(), extra="forbid")
+    model_config = ConfigDict(populate_by_name=True, protected_namespaces=())
+    framework: ClassVar[str] = f"langchain-core/{langchain_core.__version__}"
+    escape_hatch: ClassVar[str | None] = None
+    #: Constructor keywords the framework accepts besides the fields.
+    framework_keywords: ClassVar[frozenset[str]] = frozenset()
 
     api: Literal["compatible", "dashscope"] = "dashscope"
-    """Wire protocol: native (``"dashscope"``, the default: only it carries ``text_type``) or OpenAI-compatible."""
+    """Wire protocol: native (``"dashscope"``) or OpenAI-compatible (``"compatible"``)."""
     api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("DASHSCOPE_API_KEY", default=None),
+        default_factory=secret_from_env(API_KEY_ENV, default=None),
         validation_alias=AliasChoices("api_key", "dashscope_api_key"),
     )
-    """DashScope API key; read from ``DASHSCOPE_API_KEY`` when not given."""
+    """DashScope API key (alias ``dashscope_api_key``); read from ``DASHSCOPE_API_KEY`` when not given."""
     region: str | None = None
     """Region (``cn-beijing`` default, ``ap-southeast-1``, ``us-east-1``, ``cn-hongkong``)."""
     base_url: str | None = Field(default=None, validation_alias=AliasChoices("base_url", "api_base"))
-    """Service root or protocol base URL; wins over ``region``. Falls back to ``DASHSCOPE_BASE_URL``."""
+    """Service root or protocol base URL (alias ``api_base``); wins over ``region``; else ``DASHSCOPE_BASE_URL``."""
     workspace: str | None = None
     """Workspace id (``X-DashScope-WorkSpace``); falls back to ``DASHSCOPE_WORKSPACE_ID``."""
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
-    """Requests in flight at once on the async path."""
-    timeout: float | None = None
-    """Read timeout in seconds (default 120)."""
+    timeout: float | None = Field(default=None, validation_alias=AliasChoices("timeout", "request_timeout"))
+    """Read timeout in seconds (alias ``request_timeout``; default 120)."""
     max_retries: int | None = None
     """Retries per request on throttling, server and connection errors (default 2)."""
+    default_headers: dict[str, str] | None = Field(default=None, repr=False)
+    """Headers sent with every request (e.g. ``X-DashScope-DataInspection``, a gateway's auth); they replace the
+    library's headers of the same name, ``User-Agent`` included."""
 
-    _settings: QwenSettings = PrivateAttr()
-    _limiter: ConcurrencyLimiter = PrivateAttr()
-    _clients: LazyClient = PrivateAttr()
+    _state: ConnectionState = PrivateAttr(default_factory=ConnectionState)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_arguments(cls, data: Any) -> Any:
+        """Unknown keywords raise (naming the nearest valid one) instead of being dropped."""
+        if isinstance(data, dict):
+            check_arguments(data, model_argument_names(cls) | cls.framework_keywords, cls.__name__, cls.escape_hatch)
+        return data
 
     @model_validator(mode="after")
-    def _connect(self) -> Self:
+    def _resolve_connection(self) -> Self:
         """Resolve the settings once (a missing key or bad URL fails here, before any request)."""
-        self._settings = resolve_options(self)
-        self._clients = LazyClient(self._settings, self.api)
-        self._limiter = ConcurrencyLimiter(self.max_concurrency)
+        self._connect()
         return self
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": API_KEY_ENV}
+
+
+class QwenBatchConnection(QwenConnection):
+    """The connection of the classes that send many requests per call (embeddings, rerank)."""
+
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
+    """Requests in flight at once on the async path, across all calls on this instance."""
+

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import inspect
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
@@ -18,12 +17,12 @@ from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser,
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
-from langchain_core.utils import secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import Self
 
+from langchain_qwen._connection import QwenConnection
 from langchain_qwen._errors import QwenInvalidRequestError, QwenUnsupportedFeatureError, translate_errors
 from langchain_qwen._messages import (
     MODEL_PROVIDER,
@@ -35,69 +34,31 @@ from langchain_qwen._messages import (
     to_qwen_tool_choice,
 )
 from qwen_core import types as qt
+from qwen_core.arguments import (
+    ALIASES,
+    CHAT_OPTIONS,
+    InstanceOptions,
+    call_options,
+    split_pass_through,
+    unknown_argument,
+)
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo
-from qwen_core.settings import API_KEY_ENV, QwenSettings, resolve_options
 from qwen_core.tokenizer import count_message_tokens, count_tokens
 
-if TYPE_CHECKING:
-    from qwen_core.client import QwenClient
-
-#: Fields that become ``ChatRequest`` options (each may be overridden per call by a keyword argument).
-_REQUEST_FIELDS = (
-    "temperature", "top_p", "top_k", "max_tokens", "seed", "n", "repetition_penalty", "presence_penalty",
-    "enable_thinking", "thinking_budget", "enable_search", "search_options", "logprobs", "top_logprobs",
-    "stream_usage",
-)
 #: Per-call options set by ``bind_tools`` / ``with_structured_output`` (or passed directly).
 _CALL_FIELDS = ("tools", "tool_choice", "parallel_tool_calls", "response_format")
-#: Fields that configure the connection: fixed per instance.
-_CONNECTION_FIELDS = ("api_key", "api", "region", "base_url", "workspace", "timeout", "max_retries")
+#: Per-call keywords langchain-core itself passes (already honoured by it).
+_FRAMEWORK_CALL_KEYS = frozenset({"stream", "ls_structured_output_format"})
+#: Every keyword a call accepts.
+_CALL_KEYWORDS = frozenset(
+    {*CHAT_OPTIONS, *ALIASES, *_CALL_FIELDS, *_FRAMEWORK_CALL_KEYS, "model", "stream_usage", "extra_body",
+     "extra_headers"}
+)
 
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
 
 
-class _ClientSlot:
-    """Holds the lazily created ``QwenClient`` (one per connection settings); shallow copies share it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._clients: dict[tuple[Any, ...], QwenClient] = {}
-
-    def get(self, key: tuple[Any, ...], factory: Callable[[], QwenClient]) -> QwenClient:
-        with self._lock:
-            client = self._clients.get(key)
-            if client is None:
-                client = self._clients[key] = factory()
-            return client
-
-    def clients(self) -> list[QwenClient]:
-        with self._lock:
-            return list(self._clients.values())
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientSlot:
-        return _ClientSlot()  # a deep copy gets its own connections
-
-
-class _Derived:
-    """Values computed from an instance's fields once instead of on every call (see ``ChatQwen._derived``).
-
-    ``fields`` is the field ``__dict__`` they were computed from: field assignment empties this (``__setattr__``),
-    and a copy (``model_copy(update=...)``, ``copy``, ``deepcopy``) has a new ``__dict__``, so it never reuses
-    values computed for another field set, even when it shares this object.
-    """
-
-    __slots__ = ("client", "fields", "options")
-
-    def __init__(self) -> None:
-        self.fields: dict[str, Any] | None = None
-        self.client: QwenClient | None = None
-        self.options: dict[str, Any] | None = None
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Derived:
-        return _Derived()  # never deep-copy a client
-
-
-class ChatQwen(BaseChatModel):
+class ChatQwen(QwenConnection, BaseChatModel):
     """Qwen chat models (Alibaba Cloud Model Studio / DashScope), on the OpenAI-compatible or native API.
 
     Setup:
@@ -213,23 +174,17 @@ class ChatQwen(BaseChatModel):
     """
 
     model_config = ConfigDict(populate_by_name=True, protected_namespaces=())
+    escape_hatch: ClassVar[str | None] = "model_kwargs"
+    framework_keywords: ClassVar[frozenset[str]] = frozenset({"callback_manager"})  # deprecated, still honoured
 
     model_name: str = Field(default="qwen-plus", alias="model")
     """Model name, e.g. ``qwen-plus``, ``qwen3-max``, ``qwq-plus`` (alias ``model``)."""
-    api_key: SecretStr | None = Field(default_factory=secret_from_env(API_KEY_ENV, default=None))
-    """DashScope API key; read from ``DASHSCOPE_API_KEY`` when not given."""
     api: Literal["compatible", "dashscope"] = "compatible"
     """Wire protocol: the OpenAI-compatible endpoint (default) or the native DashScope API."""
-    region: str | None = None
-    """Service region (``cn-beijing`` default, ``ap-southeast-1``, ``us-east-1``, ``cn-hongkong``)."""
-    base_url: str | None = None
-    """Explicit service URL (wins over ``region``; falls back to ``DASHSCOPE_BASE_URL``)."""
-    workspace: str | None = None
-    """Workspace id (falls back to ``DASHSCOPE_WORKSPACE_ID``)."""
     temperature: float | None = None
     top_p: float | None = None
     top_k: int | None = None
-    max_tokens: int | None = None
+    max_tokens: int | None = Field(default=None, validation_alias=AliasChoices("max_tokens", "max_completion_tokens"))
     seed: int | None = None
     stop: list[str] | None = Field(default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
     n: int | None = None
@@ -242,57 +197,33 @@ class ChatQwen(BaseChatModel):
     search_options: dict[str, Any] | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = None
-    timeout: float | None = None
-    """Request timeout in seconds (``None``: the core's default)."""
-    max_retries: int | None = None
-    """Retries on throttling, 5xx and connection errors before the first byte (``None``: the core's default)."""
     streaming: bool = False
     """Stream internally on ``invoke`` (``stream()`` always streams)."""
     stream_usage: bool = True
     """Report token usage on streams (on the last chunk)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Options the service adds later, sent as-is (compatible: top-level keys; native: ``parameters``)."""
-    model_info_overrides: dict[str, Any] | None = None
+    """Options the library does not model, sent as-is (compatible: top-level keys; native: ``parameters``); a key
+    that names a typed option is that option, below the field (see :mod:`qwen_core.arguments`)."""
+    model_info_overrides: dict[str, Any] | None = Field(
+        default=None, validation_alias=AliasChoices("model_info_overrides", "model_info")
+    )
     """Override catalogue facts for this model, e.g. ``{"supports_json_schema": True}`` (the user wins)."""
-
-    _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
-    _cache: _Derived = PrivateAttr(default_factory=_Derived)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if name in type(self).model_fields and self.__pydantic_private__:
-            self.__pydantic_private__["_cache"].fields = None  # a field changed: recompute derived values
-
-    def _derived(self) -> _Derived:
-        """This instance's cached client and request defaults, emptied first when they may be stale."""
-        cache: _Derived = self.__pydantic_private__["_cache"]  # type: ignore[index]  # `self._cache` costs ~2 us
-        if cache.fields is not self.__dict__:
-            cache.fields, cache.client, cache.options = self.__dict__, None, None
-        return cache
 
     # -- construction ----------------------------------------------------------------------------
 
     @model_validator(mode="after")
     def _validate(self) -> Self:
-        clash = sorted(set(self.model_kwargs) & set(type(self).model_fields) - {"model_kwargs"})
-        if clash:
-            raise ValueError(f"pass {', '.join(clash)} as ChatQwen arguments, not in model_kwargs")
+        misplaced = sorted(set(self.model_kwargs) & set(type(self).model_fields) - set(CHAT_OPTIONS))
+        if misplaced:
+            raise ValueError(f"pass {', '.join(misplaced)} as ChatQwen arguments, not in model_kwargs")
+        split_pass_through(self.model_kwargs, "model_kwargs")  # reserved keys fail here, not on the first call
         if self.n is not None and self.n > 1 and self.streaming:
             raise ValueError("n > 1 cannot be streamed: set streaming=False")
-        self._settings()  # resolve once now so a missing key or bad region fails at construction
         return self
-
-    def _settings(self) -> QwenSettings:
-        with translate_errors():
-            return resolve_options(self)
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
         return True
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        return {"api_key": API_KEY_ENV}
 
     @classmethod
     def get_lc_namespace(cls) -> list[str]:
@@ -304,7 +235,7 @@ class ChatQwen(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "api": self.api, **self._default_options()}
+        return {"model_name": self.model_name, "api": self.api, **self._instance_options().options}
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         """What works on this model, by the catalogue and the forced-output policy (``qwen_core.forced_output``):
@@ -355,63 +286,37 @@ class ChatQwen(BaseChatModel):
             params["ls_stop"] = list(ls_stop)
         return params
 
-    # -- client ----------------------------------------------------------------------------------
-
-    def _client(self) -> QwenClient:
-        cache = self._derived()
-        if cache.client is None:
-            key = tuple(getattr(self, name) for name in _CONNECTION_FIELDS)
-            cache.client = self._slot.get(key, self._new_client)
-        return cache.client
-
-    def _new_client(self) -> QwenClient:
-        from qwen_core.client import QwenClient  # deferred: keeps `import langchain_qwen` light
-
-        return QwenClient(self._settings(), api=self.api)
-
-    def close(self) -> None:
-        """Close pooled connections (they are reopened on the next call)."""
-        for client in self._slot.clients():
-            client.close()
-
-    async def aclose(self) -> None:
-        """Close pooled connections, including this event loop's async pool."""
-        for client in self._slot.clients():
-            await client.aclose()
-
     # -- request building (pure, shared by the four entry points) -------------------------------
 
-    def _default_options(self) -> dict[str, Any]:
-        """The request options from fields (shared: copy before changing it)."""
-        cache = self._derived()
-        if cache.options is None:
-            cache.options = {name: getattr(self, name) for name in _REQUEST_FIELDS}
-        return cache.options
+    def _instance_options(self) -> InstanceOptions:
+        """Fields over ``model_kwargs``, computed once per field set (cached with the client)."""
+        state = self._connection()
+        options: InstanceOptions | None = state.request_defaults
+        if options is None:
+            fields = {name: getattr(self, name) for name in CHAT_OPTIONS}
+            options = state.request_defaults = InstanceOptions.of(fields, self.model_kwargs, "model_kwargs")
+        return options
 
     def _build_request(
         self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
     ) -> tuple[qt.ChatRequest, ModelInfo]:
-        """The core request for one call: fields, overridden by per-call keyword arguments."""
-        options = dict(self._default_options())
-        options["stop"] = self.stop
-        calls: dict[str, Any] = {}
-        extra = dict(self.model_kwargs)
-        model = self.model_name
-        for name, value in kwargs.items():
-            if name in ("model", "model_name"):
-                model = value
-            elif name in _REQUEST_FIELDS or name == "stop":
-                options[name] = value
-            elif name in _CALL_FIELDS:
-                calls[name] = value
-            elif name in _CONNECTION_FIELDS or name in type(self).model_fields:
-                raise QwenInvalidRequestError(f"{name} cannot be changed per call; create another ChatQwen")
-            elif name != "stream":  # `stream=` is langchain-core's switch, already honoured
-                extra[name] = value
+        """The core request for one call: per-call keywords over fields over ``model_kwargs``."""
+        call = call_options(self._instance_options(), kwargs)
+        options = call.options
         if stop is not None:
             options["stop"] = stop
-        options["stop"] = list(options["stop"]) if options["stop"] else None
-        options["stream_usage"] = bool(options["stream_usage"])
+        if "stop" in options:
+            options["stop"] = list(options["stop"]) or None
+        model, stream_usage, calls = self.model_name, self.stream_usage, {}
+        for name, value in call.rest.items():
+            if name == "model":
+                model = value
+            elif name == "stream_usage":
+                stream_usage = value
+            elif name in _CALL_FIELDS:
+                calls[name] = value
+            elif name not in _FRAMEWORK_CALL_KEYS:
+                raise self._call_error(name)
         request = qt.ChatRequest(
             model=model,
             messages=to_qwen_messages(messages),
@@ -419,10 +324,19 @@ class ChatQwen(BaseChatModel):
             tool_choice=to_qwen_tool_choice(calls.get("tool_choice")),
             parallel_tool_calls=calls.get("parallel_tool_calls"),
             response_format=to_qwen_response_format(calls.get("response_format")),
-            extra=extra,
+            stream_usage=bool(stream_usage),
+            extra=call.extra,
+            extra_headers=call.headers,
             **options,
         )
         return request, self.model_info(model)
+
+    def _call_error(self, name: str) -> Exception:
+        if name in type(self).model_fields:
+            return QwenInvalidRequestError(
+                f"{name} cannot be changed per call; create another ChatQwen (or llm.model_copy(update=...))"
+            )
+        return unknown_argument(name, _CALL_KEYWORDS - _FRAMEWORK_CALL_KEYS, "ChatQwen call", "extra_body")
 
     def _build_stream_request(
         self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
@@ -443,7 +357,7 @@ class ChatQwen(BaseChatModel):
     ) -> ChatResult:
         request, info = self._build_request(messages, stop, kwargs)
         with translate_errors():
-            result = self._client().chat(request, info)
+            result = self.client.chat(request, info)
         return from_qwen_result(result)
 
     async def _agenerate(
@@ -455,7 +369,7 @@ class ChatQwen(BaseChatModel):
     ) -> ChatResult:
         request, info = self._build_request(messages, stop, kwargs)
         with translate_errors():
-            result = await self._client().achat(request, info)
+            result = await self.client.achat(request, info)
         return from_qwen_result(result)
 
     def _stream(
@@ -467,7 +381,7 @@ class ChatQwen(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         request, info = self._build_stream_request(messages, stop, kwargs)
         converter = StreamConverter(model=request.model, stream_usage=request.stream_usage)
-        stream = self._client().stream(request, info)
+        stream = self.client.stream(request, info)
         with translate_errors(), closing(stream) as deltas:
             for delta in deltas:
                 if (chunk := converter.chunk(delta)) is not None:
@@ -486,7 +400,7 @@ class ChatQwen(BaseChatModel):
         request, info = self._build_stream_request(messages, stop, kwargs)
         converter = StreamConverter(model=request.model, stream_usage=request.stream_usage)
         with translate_errors():
-            astream = self._client().astream(request, info)
+            astream = self.client.astream(request, info)
             async with aclosing(astream) as deltas:
                 async for delta in deltas:
                     if (chunk := converter.chunk(delta)) is not None:

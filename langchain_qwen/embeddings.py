@@ -8,7 +8,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import AliasChoices, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
-from langchain_qwen._connection import QwenConnection
+from langchain_qwen._connection import QwenBatchConnection
 from qwen_core.catalogue import get_embedding_model_info
 from qwen_core.embedding import (
     DEFAULT_EMBEDDING_MODEL,
@@ -19,7 +19,7 @@ from qwen_core.embedding import (
 )
 
 
-class QwenEmbeddings(QwenConnection, Embeddings):
+class QwenEmbeddings(QwenBatchConnection, Embeddings):
     """Qwen text embeddings (``text-embedding-v4`` by default) for LangChain.
 
     Setup:

@@ -9,14 +9,14 @@ from langchain_core.callbacks import Callbacks
 from langchain_core.documents import BaseDocumentCompressor, Document
 from pydantic import AliasChoices, Field
 
-from langchain_qwen._connection import QwenConnection
+from langchain_qwen._connection import QwenBatchConnection
 from qwen_core.rerank import DEFAULT_RERANK_MODEL
 from qwen_core.rerank import arerank as _arerank
 from qwen_core.rerank import rerank as _rerank
 from qwen_core.types import RerankHit, RerankResult
 
 
-class QwenRerank(QwenConnection, BaseDocumentCompressor):
+class QwenRerank(QwenBatchConnection, BaseDocumentCompressor):
     """Rerank retrieved documents with ``gte-rerank-v2`` (default) or ``qwen3-rerank``.
 
     Each returned document is a copy of the input document with its score in ``metadata["relevance_score"]``,

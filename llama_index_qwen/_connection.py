@@ -1,39 +1,84 @@
-"""Connection fields and the pooled client that ``QwenEmbedding`` and ``QwenRerank`` share."""
+"""The connection model of the three LlamaIndex classes: where and how to reach the service, one lazy client.
+
+The same fields, names and aliases as ``langchain_qwen._connection.QwenConnection`` (see
+:mod:`qwen_core.arguments` for the aliases and :mod:`qwen_core.lazy_client` for copies and pickles).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from typing import Any, ClassVar, Literal
 
+import llama_index.core
 from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import AliasChoices
 from typing_extensions import Self
 
-from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY, ConcurrencyLimiter
-from qwen_core.lazy_client import LazyClient, OwnsLazyClient
-from qwen_core.settings import QwenSettings, resolve_options
+from qwen_core.arguments import check_arguments, model_argument_names
+from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY
+from qwen_core.lazy_client import ConnectionState, OwnsLazyClient
+from qwen_core.settings import API_KEY_ENV
+
+
+def _key_from_env() -> SecretStr | None:
+    value = os.environ.get(API_KEY_ENV)
+    return SecretStr(value) if value else None
 
 
 class QwenConnection(OwnsLazyClient, BaseModel):
     """Where and how to reach the service; settings resolved once, one lazily created client per instance."""
 
+    framework: ClassVar[str] = f"llama-index-core/{llama_index.core.__version__}"
+    escape_hatch: ClassVar[str | None] = None
+
     api: Literal["compatible", "dashscope"] = Field(default="dashscope", description="Wire protocol.")
     api_key: SecretStr | None = Field(
-        default=None, exclude=True, description="DashScope API key (default: DASHSCOPE_API_KEY); never serialized."
+        default_factory=_key_from_env,
+        validation_alias=AliasChoices("api_key", "dashscope_api_key"),
+        exclude=True,
+        repr=False,
+        description="DashScope API key (alias dashscope_api_key; default: DASHSCOPE_API_KEY); never serialized.",
     )
     region: str | None = Field(default=None, description="Region, e.g. cn-beijing or ap-southeast-1.")
-    base_url: str | None = Field(default=None, description="Service root or protocol base URL; wins over region.")
+    base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("base_url", "api_base"),
+        description="Service root or protocol base URL (alias api_base); wins over region.",
+    )
     workspace: str | None = Field(default=None, description="Workspace id (X-DashScope-WorkSpace).")
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, description="Requests in flight (async).")
-    timeout: float | None = Field(default=None, description="Read timeout in seconds (default 120).")
+    timeout: float | None = Field(
+        default=None,
+        validation_alias=AliasChoices("timeout", "request_timeout"),
+        description="Read timeout in seconds (alias request_timeout; default 120).",
+    )
     max_retries: int | None = Field(default=None, description="Retries per request (default 2).")
+    default_headers: dict[str, str] | None = Field(
+        default=None, repr=False, description="Headers sent with every request; they replace same-named ones."
+    )
 
-    _settings: QwenSettings = PrivateAttr()
-    _limiter: ConcurrencyLimiter = PrivateAttr()
-    _clients: LazyClient = PrivateAttr()
+    _state: ConnectionState = PrivateAttr(default_factory=ConnectionState)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_arguments(cls, data: Any) -> Any:
+        """Unknown keywords raise (naming the nearest valid one) instead of being dropped."""
+        if isinstance(data, dict):
+            check_arguments(data, model_argument_names(cls), cls.__name__, cls.escape_hatch)
+        return data
 
     @model_validator(mode="after")
-    def _connect(self) -> Self:
+    def _resolve_connection(self) -> Self:
         """Resolve the settings once (a missing key or bad URL fails here, before any request)."""
-        self._settings = resolve_options(self)
-        self._clients = LazyClient(self._settings, self.api)
-        self._limiter = ConcurrencyLimiter(self.max_concurrency)
+        self._connect()
         return self
+
+    # LlamaIndex's BaseComponent pickles by trying pickle.dumps on every value and dropping (with a warning) what
+    # fails, then re-runs __init__; these classes pickle like any pydantic model (derived state rebuilds itself).
+    __getstate__ = BaseModel.__getstate__
+    __setstate__ = BaseModel.__setstate__
+
+
+class QwenBatchConnection(QwenConnection):
+    """The connection of the classes that send many requests per call (embeddings, rerank)."""
+
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, description="Requests in flight (async).")

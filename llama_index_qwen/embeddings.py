@@ -6,9 +6,10 @@ from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr, model_validator
+from pydantic import AliasChoices
 from typing_extensions import Self
 
-from llama_index_qwen._connection import QwenConnection
+from llama_index_qwen._connection import QwenBatchConnection
 from llama_index_qwen._signatures import store_span_signatures
 from qwen_core.catalogue import get_embedding_model_info
 from qwen_core.embedding import (
@@ -20,7 +21,7 @@ from qwen_core.embedding import (
 )
 
 
-class QwenEmbedding(QwenConnection, BaseEmbedding):
+class QwenEmbedding(QwenBatchConnection, BaseEmbedding):
     """Qwen text embeddings (``text-embedding-v4`` by default) for LlamaIndex.
 
     Queries are embedded with ``text_type="query"`` and texts with ``text_type="document"``, sent in
@@ -33,7 +34,7 @@ class QwenEmbedding(QwenConnection, BaseEmbedding):
     :class:`~qwen_core.errors.APIError`, never ``None`` vectors or a shorter list.
 
     Args:
-        model_name: embedding model (``text-embedding-v4``, ``-v3``, ``-v2``, ``-v1``).
+        model (or model_name): embedding model (``text-embedding-v4``, ``-v3``, ``-v2``, ``-v1``).
         dimensions: output size, one of the model's sizes (checked at construction); ``None`` = model default.
         api: ``"dashscope"`` (native, default) or ``"compatible"`` (sends ``dimensions``, no ``text_type``).
         api_key: DashScope key (default ``DASHSCOPE_API_KEY``).
@@ -52,7 +53,11 @@ class QwenEmbedding(QwenConnection, BaseEmbedding):
         (3, 512, 512)
     """
 
-    model_name: str = Field(default=DEFAULT_EMBEDDING_MODEL, description="The embedding model.")
+    model_name: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL,
+        validation_alias=AliasChoices("model_name", "model"),
+        description="The embedding model (alias model).",
+    )
     dimensions: int | None = Field(default=None, description="Output vector size (None: the model's default).")
 
     _request_batch: int = PrivateAttr()

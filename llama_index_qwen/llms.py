@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from contextlib import aclosing, closing
-from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -18,7 +17,7 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
     LLMStructuredPredictStartEvent,
@@ -29,7 +28,9 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.prompts.base import PromptTemplate
 from llama_index.core.types import BasePydanticProgram, Model
 from llama_index_instrumentation import get_dispatcher
+from pydantic import AliasChoices
 
+from llama_index_qwen._connection import QwenConnection
 from llama_index_qwen._messages import (
     ChatStream,
     completion_from_chat,
@@ -43,10 +44,15 @@ from llama_index_qwen._messages import (
 )
 from llama_index_qwen._signatures import store_span_signatures
 from llama_index_qwen._structured import JsonSchemaProgram, structured_kwargs, structured_strategy
+from qwen_core.arguments import (
+    ALIASES,
+    CHAT_OPTIONS,
+    InstanceOptions,
+    call_options,
+    split_pass_through,
+    unknown_argument,
+)
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo
-from qwen_core.errors import InvalidRequestError
-from qwen_core.lazy_client import LazyClient
-from qwen_core.settings import QwenSettings, resolve_options
 from qwen_core.types import Api, ChatRequest, ToolSpec
 
 if TYPE_CHECKING:
@@ -62,11 +68,14 @@ _INSTANCE_OPTIONS = (
     "temperature", "top_p", "top_k", "max_tokens", "seed", "stop", "repetition_penalty", "presence_penalty",
     "enable_thinking", "thinking_budget", "enable_search", "search_options", "logprobs", "top_logprobs",
 )
-#: Every per-call keyword ``chat``/``complete`` accept (the fields of the core request, plus ``extra``).
-_CALL_OPTIONS = frozenset(f.name for f in fields(ChatRequest)) - {"messages", "stream_usage"}
+#: Per-call keywords converted here (the typed options, ``extra_body`` and ``extra_headers`` are taken apart by
+#: :func:`qwen_core.arguments.call_options`); ``extra`` is the older spelling of ``extra_body``.
+_CALL_CONVERTED = frozenset({"model", "tools", "tool_choice", "parallel_tool_calls", "response_format", "extra"})
+#: Every keyword a call accepts.
+_CALL_KEYWORDS = frozenset({*CHAT_OPTIONS, *ALIASES, *_CALL_CONVERTED, "extra_body", "extra_headers"})
 
 
-class Qwen(FunctionCallingLLM):
+class Qwen(QwenConnection, FunctionCallingLLM):
     """Alibaba Qwen chat models (DashScope / Model Studio) as a LlamaIndex function-calling LLM.
 
     Both wire protocols are first-class: ``api="compatible"`` (the OpenAI-compatible endpoint, default) and
@@ -91,7 +100,7 @@ class Qwen(FunctionCallingLLM):
         enable_search, search_options: web search.
         timeout, max_retries: transport settings (retries happen before the first byte only).
         additional_kwargs: extra request options sent as-is, for options the service adds later.
-        model_info: overrides of the catalogue's facts for this model (e.g. ``{"context_window": 65536}``).
+        model_info_overrides (or model_info): overrides of the catalogue's facts (e.g. ``{"context_window": 65536}``).
 
     Instantiate:
         ```python
@@ -163,20 +172,24 @@ class Qwen(FunctionCallingLLM):
         ```
     """
 
-    model: str = Field(default="qwen-plus", description="The Qwen model name.")
-    api_key: SecretStr | None = Field(
-        default=None, exclude=True, repr=False, description="DashScope API key (default: DASHSCOPE_API_KEY)."
+    escape_hatch: ClassVar[str | None] = "additional_kwargs"
+
+    model: str = Field(
+        default="qwen-plus", validation_alias=AliasChoices("model", "model_name"), description="The Qwen model name."
     )
     api: Api = Field(default="compatible", description="'compatible' (OpenAI-compatible) or 'dashscope' (native).")
-    region: str | None = Field(default=None, description="Service region, e.g. 'cn-beijing', 'ap-southeast-1'.")
-    base_url: str | None = Field(default=None, description="Explicit service URL (wins over region).")
-    workspace: str | None = Field(default=None, description="Model Studio workspace id.")
     temperature: float | None = Field(default=None, description="Sampling temperature, [0, 2).")
     top_p: float | None = Field(default=None, description="Nucleus sampling, (0, 1].")
     top_k: int | None = Field(default=None, description="Top-k sampling.")
-    max_tokens: int | None = Field(default=None, description="Output token cap; None = the service's default.")
+    max_tokens: int | None = Field(
+        default=None,
+        validation_alias=AliasChoices("max_tokens", "max_completion_tokens"),
+        description="Output token cap (alias max_completion_tokens); None = the service's default.",
+    )
     seed: int | None = Field(default=None, description="Random seed.")
-    stop: list[str] | None = Field(default=None, description="Stop sequences.")
+    stop: list[str] | None = Field(
+        default=None, validation_alias=AliasChoices("stop", "stop_sequences"), description="Stop sequences."
+    )
     repetition_penalty: float | None = Field(default=None, description="Repetition penalty.")
     presence_penalty: float | None = Field(default=None, description="Presence penalty, [-2, 2].")
     enable_thinking: bool | None = Field(default=None, description="Reasoning switch of hybrid models.")
@@ -185,23 +198,22 @@ class Qwen(FunctionCallingLLM):
     search_options: dict[str, Any] | None = Field(default=None, description="Web search options.")
     logprobs: bool | None = Field(default=None, description="Return token log-probabilities.")
     top_logprobs: int | None = Field(default=None, description="Alternatives per token with logprobs, [0, 5].")
-    timeout: float | None = Field(default=None, description="Request timeout in seconds (default 120).")
-    max_retries: int | None = Field(default=None, description="Retries before the first byte (default 2).")
     additional_kwargs: dict[str, Any] = Field(
-        default_factory=dict, description="Extra request options sent as-is."
+        default_factory=dict,
+        description="Options the library does not model, sent as-is; a key naming a typed option is that option, "
+        "below the field.",
     )
-    model_info: dict[str, Any] | None = Field(
-        default=None, description="Overrides of the catalogue's facts for this model."
+    model_info_overrides: dict[str, Any] | None = Field(
+        default=None,
+        validation_alias=AliasChoices("model_info_overrides", "model_info"),
+        description="Overrides of the catalogue's facts for this model (alias model_info).",
     )
 
-    _settings: QwenSettings = PrivateAttr()
-    _clients: LazyClient = PrivateAttr()
     _payload: tuple[tuple[Any, ...], dict[str, Any]] | None = PrivateAttr(default=None)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._settings = resolve_options(self)
-        self._clients = LazyClient(self._settings, self.api)
+        split_pass_through(self.additional_kwargs, "additional_kwargs")  # reserved keys fail here
 
     @classmethod
     def class_name(cls) -> str:
@@ -223,7 +235,7 @@ class Qwen(FunctionCallingLLM):
         """``{"class_name": ..., **metadata.model_dump()}`` (what the callbacks emit on every call), memoised.
 
         The metadata depends only on the model's facts, ``model`` and ``max_tokens``, so the dump is kept until
-        one of them changes (the facts are looked up every time, so ``model_info`` edits and catalogue
+        one of them changes (the facts are looked up every time, so ``model_info_overrides`` edits and catalogue
         registrations are seen). Each call returns a new dict; its values are immutable.
         """
         if type(self).metadata is not Qwen.metadata:  # a subclass computes its own metadata: no shortcut
@@ -238,7 +250,7 @@ class Qwen(FunctionCallingLLM):
     # -- plumbing (shared by every method) ----------------------------------------------------------------
 
     def _info(self) -> ModelInfo:
-        return DEFAULT_CATALOGUE.chat_model(self.model, **(self.model_info or {}))
+        return DEFAULT_CATALOGUE.chat_model(self.model, **(self.model_info_overrides or {}))
 
     def _private(self) -> dict[str, Any]:
         """This instance's private attributes, read directly on the per-call paths.
@@ -250,24 +262,29 @@ class Qwen(FunctionCallingLLM):
 
     def _get_client(self) -> QwenClient:
         """The one client of this instance, created on first use and reused (pooled connections)."""
-        clients: LazyClient = self._private()["_clients"]
-        return clients.get()
+        return self.client
 
-    def _request(self, messages: Sequence[ChatMessage], options: Mapping[str, Any]) -> ChatRequest:
-        """The core request: instance options, overridden by per-call ones; raises on unknown options."""
-        if not _CALL_OPTIONS.issuperset(options):
-            unknown = sorted(set(options) - _CALL_OPTIONS)
-            raise InvalidRequestError(
-                f"unknown option(s) {', '.join(unknown)}; pass service options the library does not model "
-                "through extra={...} or additional_kwargs"
-            )
-        values: dict[str, Any] = {}
-        for name in _INSTANCE_OPTIONS:
-            value = getattr(self, name)
+    def _instance_options(self) -> InstanceOptions:
+        """Fields over ``additional_kwargs``, computed once per field set (cached with the client)."""
+        state = self._connection()
+        options: InstanceOptions | None = state.request_defaults
+        if options is None:
+            fields = {name: getattr(self, name) for name in _INSTANCE_OPTIONS}
+            options = state.request_defaults = InstanceOptions.of(fields, self.additional_kwargs, "additional_kwargs")
+        return options
+
+    def _request(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatRequest:
+        """The core request: per-call keywords over fields over ``additional_kwargs``; unknown keywords raise."""
+        call = call_options(self._instance_options(), kwargs)
+        values: dict[str, Any] = call.options
+        for name, value in call.rest.items():
+            if name not in _CALL_CONVERTED:
+                raise unknown_argument(name, _CALL_KEYWORDS, "Qwen call", "extra_body")
             if value is not None:
                 values[name] = value
-        values.update({key: value for key, value in options.items() if value is not None})
-        values["extra"] = {**self.additional_kwargs, **values.get("extra", {})}
+        extra = values.pop("extra", None)
+        if extra:
+            call.extra.update(extra)
         values.setdefault("model", self.model)
         if "tools" in values:
             values["tools"] = _tool_specs(values["tools"])
@@ -277,7 +294,9 @@ class Qwen(FunctionCallingLLM):
             values["response_format"] = to_qwen_response_format(values["response_format"])
         if "stop" in values:
             values["stop"] = tuple(values["stop"])
-        return ChatRequest(messages=to_qwen_messages(messages), **values)
+        return ChatRequest(
+            messages=to_qwen_messages(messages), extra=call.extra, extra_headers=call.headers, **values
+        )
 
     def _stream(self, request: ChatRequest) -> ChatResponseGen:
         stream = ChatStream(request.model)
@@ -457,14 +476,6 @@ class Qwen(FunctionCallingLLM):
         return await program.astream_call(llm_kwargs=kwargs, **prompt_args)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Release pooled connections (the instance stays usable; a new pool opens on the next call)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Release pooled connections, including this event loop's async pool."""
-        await self._clients.aclose()
 
 
 def _tool_specs(tools: Sequence[ToolSpec | BaseTool]) -> tuple[ToolSpec, ...]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from llama_index.core.bridge.pydantic import Field
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import BaseNode, MetadataMode, NodeWithScore, QueryBundle
+from pydantic import AliasChoices
 
-from llama_index_qwen._connection import QwenConnection
+from llama_index_qwen._connection import QwenBatchConnection
 from llama_index_qwen._signatures import store_span_signatures
 from qwen_core.errors import InvalidRequestError
 from qwen_core.rerank import DEFAULT_RERANK_MODEL
@@ -18,7 +19,7 @@ from qwen_core.types import RerankResult
 SCORE_KEY = "relevance_score"
 
 
-class QwenRerank(QwenConnection, BaseNodePostprocessor):
+class QwenRerank(QwenBatchConnection, BaseNodePostprocessor):
     """Rerank retrieved nodes with ``gte-rerank-v2`` (default) or ``qwen3-rerank``.
 
     Returns the ``top_n`` most relevant nodes, best first. Each is a new :class:`NodeWithScore` whose ``score`` is
@@ -52,10 +53,15 @@ class QwenRerank(QwenConnection, BaseNodePostprocessor):
         True
     """
 
-    model: str = Field(default=DEFAULT_RERANK_MODEL, description="The rerank model.")
+    model: str = Field(
+        default=DEFAULT_RERANK_MODEL,
+        validation_alias=AliasChoices("model", "model_name"),
+        description="The rerank model (alias model_name).",
+    )
     top_n: int | None = Field(default=3, ge=1, description="Nodes to return (None: all, reordered).")
     return_documents: bool | None = Field(default=None, description="Ask the service to echo document texts.")
     instruct: str | None = Field(default=None, description="Task instruction (qwen3-rerank only).")
+
     @classmethod
     def class_name(cls) -> str:
         return "QwenRerank"

@@ -4,6 +4,7 @@ Hierarchy::
 
     QwenError
     ├── ConfigurationError            bad local configuration (e.g. missing API key); raised before any request
+    │   └── UnknownArgumentError      an argument no class accepts (also a TypeError); names the nearest valid one
     ├── InvalidRequestError           bad input caught locally, before any request (also a ValueError)
     │   └── UnsupportedFeatureError   an option the chosen model or protocol cannot honour
     └── APIError                      the service (or the network) said no
@@ -41,6 +42,10 @@ class QwenError(Exception):
 
 class ConfigurationError(QwenError):
     """Local configuration is incomplete or wrong (e.g. no API key)."""
+
+
+class UnknownArgumentError(ConfigurationError, TypeError):
+    """A constructor or per-call keyword that is not an argument (a typo, or another library's spelling)."""
 
 
 class InvalidRequestError(QwenError, ValueError):
@@ -215,5 +220,6 @@ __all__ = [
     "ResponseParseError",
     "ServerError",
     "StreamEventTooLargeError",
+    "UnknownArgumentError",
     "UnsupportedFeatureError",
 ]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import ssl
+import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
+from qwen_core._version import __version__
 from qwen_core.errors import ConfigurationError
 from qwen_core.network import (
     COMPATIBLE_API_PREFIX,
@@ -46,8 +48,22 @@ DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 DEFAULT_MAX_RETRIES: Final = 2
 
 
+def default_user_agent(framework: str | None = None) -> str:
+    """``qwen-integrations/<version> [<framework>/<version>] python/<version>`` (RFC 9110 product tokens).
+
+    >>> default_user_agent("langchain-core/1.8.3").startswith("qwen-integrations/")
+    True
+    """
+    products = [f"qwen-integrations/{__version__}", framework, f"python/{platform.python_version()}"]
+    return " ".join(product for product in products if product)
+
+
 class SecretStr:
-    """A string that never shows itself in ``repr``, ``str``, logs or pickles of its holder."""
+    """A string that never shows itself in ``repr``, ``str``, logs or errors.
+
+    It pickles with its value: a pickle exists to ship a configured object to your own process (multiprocessing,
+    Ray, Spark workers), which needs the key; treat pickles like the key itself. Copies share the value.
+    """
 
     __slots__ = ("_value",)
 
@@ -73,7 +89,7 @@ class SecretStr:
         return bool(self._value)
 
     def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("SecretStr cannot be pickled: it holds an API key")
+        return (SecretStr, (self._value,))
 
 
 def region_root(region: str) -> str:
@@ -119,6 +135,8 @@ class QwenSettings:
     #: A user's ``httpx.Client`` / ``httpx.AsyncClient``, used as given instead of the built-in transports.
     http_client: Any = None
     http_async_client: Any = None
+    #: ``User-Agent`` of every request (an ``extra_headers`` entry of that name wins).
+    user_agent: str = field(default_factory=default_user_agent)
 
     @property
     def native_base(self) -> str:
@@ -170,6 +188,7 @@ class QwenSettings:
         cert: str | os.PathLike[str] | tuple[str, str] | None = None,
         http_client: Any | None = None,
         http_async_client: Any | None = None,
+        framework: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> QwenSettings:
         """Resolve settings from explicit arguments, falling back to the environment (``None`` = default).
@@ -185,6 +204,8 @@ class QwenSettings:
           PEM file or ``(cert_file, key_file)``.
         - ``http_client`` / ``http_async_client``: an ``httpx.Client`` / ``httpx.AsyncClient`` used as given (its
           own proxy and TLS configuration apply, so ``proxy``/``verify``/``cert`` may not be passed with one).
+        - ``framework`` (``"name/version"``) joins the ``User-Agent``; ``extra_headers`` are sent with every
+          request and may replace any header, ``User-Agent`` included.
 
         Raises:
             ConfigurationError: no API key, an unknown region, a malformed URL, proxy or path, or a bad number.
@@ -215,6 +236,7 @@ class QwenSettings:
             cert=resolve_cert(cert),
             http_client=http_client,
             http_async_client=http_async_client,
+            user_agent=default_user_agent(framework),
         )
 
 
@@ -280,6 +302,10 @@ class ConnectionOptions(Protocol):
     def timeout(self) -> float | None: ...
     @property
     def max_retries(self) -> int | None: ...
+    @property
+    def default_headers(self) -> Mapping[str, str] | None: ...
+    @property
+    def framework(self) -> str | None: ...
 
 
 #: Optional network fields an adapter class may declare; read with ``getattr`` so undeclared ones stay default.
@@ -302,4 +328,6 @@ def resolve_options(options: ConnectionOptions) -> QwenSettings:
         timeout=options.timeout,
         max_retries=options.max_retries,
         **network,
+        extra_headers=options.default_headers,
+        framework=options.framework,
     )

@@ -131,7 +131,7 @@ class ChatRequest:
 
     Only options that are set (not ``None``) go on the wire. ``extra`` is merged into the payload as-is
     (top-level keys on the compatible endpoint, ``parameters`` on the native one) for options the service
-    adds later.
+    adds later; ``extra_headers`` are sent with this request only, after the settings' headers (they win).
     """
 
     model: str
@@ -157,6 +157,7 @@ class ChatRequest:
     search_options: Mapping[str, Any] | None = None
     stream_usage: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -218,19 +218,40 @@ class AuthorizationValue(str):
         raise TypeError("the Authorization header cannot be pickled: it holds an API key")
 
 
-def base_headers(settings: QwenSettings, *, stream: bool, native: bool) -> dict[str, str]:
-    """Auth, content type, stream switch (native: header only, Q2), workspace and the user's extra headers."""
+def base_headers(
+    settings: QwenSettings, *, stream: bool, native: bool, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Auth, content type, stream switch (native: header only, Q2), workspace, User-Agent, then the user's headers.
+
+    The user's headers (``settings.extra_headers``, i.e. ``default_headers``, then the call's ``extra``) replace
+    a header of the same name in any letter case, so a gateway may get its own ``User-Agent`` or ``Authorization``.
+    """
     headers = {
         "Authorization": AuthorizationValue(f"Bearer {settings.api_key.get_secret_value()}"),
         "Content-Type": "application/json",
         "Accept": "text/event-stream" if stream else "application/json",
+        "User-Agent": settings.user_agent,
     }
     if stream and native:
         headers["X-DashScope-SSE"] = "enable"  # the only switch the native API honours; no body field (Q2)
     if settings.workspace:
         headers["X-DashScope-WorkSpace"] = settings.workspace
-    headers.update(settings.extra_headers)
+    if settings.extra_headers:
+        _merge_headers(headers, settings.extra_headers)
+    if extra:
+        _merge_headers(headers, extra)
     return headers
+
+
+def _merge_headers(headers: dict[str, str], extra: Mapping[str, str]) -> None:
+    """Set each of ``extra`` in ``headers``, replacing a same-named header whatever its letter case."""
+    lower = {name.lower(): name for name in headers}
+    for name, value in extra.items():
+        existing = lower.get(name.lower())
+        if existing is not None and existing != name:
+            del headers[existing]
+        headers[name] = value
+        lower[name.lower()] = name
 
 
 def tool_arguments(value: Any) -> str:

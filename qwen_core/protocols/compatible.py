@@ -301,7 +301,7 @@ class CompatibleProtocol:
     def build_chat(self, request: ChatRequest, settings: QwenSettings, info: ModelInfo, *, stream: bool) -> WireRequest:
         return WireRequest(
             url=settings.compatible_base + CHAT_PATH,
-            headers=base_headers(settings, stream=stream, native=False),
+            headers=base_headers(settings, stream=stream, native=False, extra=request.extra_headers),
             body=dumps_body(build_compatible_chat_payload(request, info, stream=stream)),
             stream=stream,
         )

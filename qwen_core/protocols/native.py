@@ -399,7 +399,7 @@ class NativeProtocol:
         payload = build_native_chat_payload(request, info, stream=stream)
         return WireRequest(
             url=settings.native_base + native_chat_path(request, info),
-            headers=base_headers(settings, stream=stream, native=True),
+            headers=base_headers(settings, stream=stream, native=True, extra=request.extra_headers),
             body=dumps_body(payload),
             stream=stream,
         )

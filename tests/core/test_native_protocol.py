@@ -232,6 +232,7 @@ def test_headers_body_and_url(settings: QwenSettings) -> None:
         "X-DashScope-SSE": "enable",
         "X-DashScope-WorkSpace": "llm-ws",
         "X-Trace": "1",
+        "User-Agent": settings.user_agent,
     }
     assert (
         wire.body

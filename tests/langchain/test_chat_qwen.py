@@ -223,7 +223,7 @@ def test_model_kwargs_reach_the_wire(make: ModelFactory, emu: Emulator, api: str
     make(model_kwargs={"vl_high_resolution_images": True}).invoke("hi")
     assert wire_options(emu.requests.last.json, api)["vl_high_resolution_images"] is True
     with pytest.raises(ValueError, match="not in model_kwargs"):
-        make(model_kwargs={"temperature": 0.3})
+        make(model_kwargs={"api_key": "sk-other"})
 
 
 # -- messages in ------------------------------------------------------------------------------

@@ -216,7 +216,7 @@ class _Scripted:
 
 async def test_sync_and_async_streams_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     model = ChatQwen(api_key=KEY)
-    monkeypatch.setattr(ChatQwen, "_client", lambda self: _Scripted())
+    monkeypatch.setattr(ChatQwen, "client", property(lambda self: _Scripted()))
     sync_chunks = list(model.stream("hi"))
     async_chunks = [c async for c in model.astream("hi")]
     assert [c.model_dump(exclude={"id"}) for c in sync_chunks] == [c.model_dump(exclude={"id"}) for c in async_chunks]

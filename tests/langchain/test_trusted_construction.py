@@ -264,18 +264,19 @@ def test_copies_build_their_own_requests() -> None:
 
 def test_connection_changes_give_another_client() -> None:
     llm = chat()
-    first = llm._client()
-    assert llm._client() is first
+    first = llm.client
+    assert llm.client is first
+    llm.temperature = 0.5
+    assert llm.client is first  # same connection settings: same pool
     llm.base_url = "http://127.0.0.1:10"
-    second = llm._client()
+    second = llm.client
     assert second is not first
     assert second.settings.root_url.startswith("http://127.0.0.1:10")
-    llm.base_url = "http://127.0.0.1:9"
-    assert llm._client() is first  # the slot still holds the client of those settings
     copied = llm.model_copy(update={"base_url": "http://127.0.0.1:11"})
-    assert copied._client() not in (first, second)
-    assert llm._client() is first
-    assert copy.deepcopy(llm)._client() is not first  # a deep copy gets its own connections
+    assert copied.client not in (first, second)
+    assert llm.client is second
+    assert copy.copy(llm).client is second  # a shallow copy shares the pool while its settings are equal
+    assert copy.deepcopy(llm).client is not second  # a deep copy gets its own connections
 
 
 def test_validated_fallback_builds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:

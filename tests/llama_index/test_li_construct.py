@@ -5,7 +5,8 @@
   models' fields or validators, in which case the adapter has already fallen back to the validated path).
 - ``ChatStream`` keeps its own view of choice 0 instead of snapshotting the core accumulator per fragment: every
   chunk must match what the snapshot gives, and chunks must not share mutable objects.
-- ``Qwen.to_payload`` is memoised: it must follow field edits, ``model_info`` edits and catalogue registrations.
+- ``Qwen.to_payload`` is memoised: it must follow field edits, ``model_info_overrides`` edits and catalogue
+  registrations.
 """
 
 from __future__ import annotations
@@ -272,12 +273,12 @@ def test_payload_equals_the_base_implementation_and_follows_changes() -> None:
     llm.max_tokens = 123
     assert llm.to_payload()["num_output"] == 123 == llm.metadata.num_output
     llm.max_tokens = None
-    llm.model_info = {"context_window": 4096}
+    llm.model_info_overrides = {"context_window": 4096}
     assert llm.to_payload()["context_window"] == 4096 == llm.metadata.context_window
-    assert llm.model_info is not None
-    llm.model_info["context_window"] = 2048  # edited in place
+    assert llm.model_info_overrides is not None
+    llm.model_info_overrides["context_window"] = 2048  # edited in place
     assert llm.to_payload()["context_window"] == 2048 == llm.metadata.context_window
-    llm.model_info = None
+    llm.model_info_overrides = None
     assert llm.to_payload() == _base_payload(llm)
 
 

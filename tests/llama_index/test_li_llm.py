@@ -414,7 +414,6 @@ async def test_async_errors_are_typed(emu: Emulator, make: LLMFactory) -> None:
     "call",
     [
         lambda llm: llm.chat([]),
-        lambda llm: llm.chat(USER, temprature=0.5),
         lambda llm: llm.chat([ChatMessage(role="tool", content="x", additional_kwargs={"tool_call_id": "nope"})]),
         lambda llm: llm.chat_with_tools(TOOLS, user_msg="hi", tool_choice="no_such_tool"),
         lambda llm: list(llm.stream_chat([])),
