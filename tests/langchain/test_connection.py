@@ -1,0 +1,229 @@
+"""The LangChain classes' connection model and argument handling, through the public classes over real sockets.
+
+Headers (``default_headers``, per-call ``extra_headers``, the User-Agent) and ``extra_body`` as the emulator
+received them; the precedence rule (call > fields > ``model_kwargs``) on sync, async and streamed calls; unknown
+arguments and the accepted aliases; copies, pickles and a spawned worker process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import multiprocessing
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import langchain_core
+import pytest
+from langchain_core.documents import Document
+from langchain_core.load import dumpd, dumps
+from lc_common import API_KEY, ModelFactory
+from lc_wire import wire_options
+
+from langchain_qwen import ChatQwen, QwenEmbeddings, QwenRerank
+from qwen_core.emulator import Emulator, RecordedRequest
+from qwen_core.errors import UnknownArgumentError, UnsupportedFeatureError
+
+CLASSES = (ChatQwen, QwenEmbeddings, QwenRerank)
+
+
+def _use(model: Any) -> Any:
+    """One call of any of the three classes (the emulator records it)."""
+    if isinstance(model, ChatQwen):
+        return model.invoke("hello").content
+    if isinstance(model, QwenEmbeddings):
+        return model.embed_query("hello")
+    return [d.page_content for d in model.compress_documents([Document("a cat"), Document("a dog")], "cat")]
+
+
+def _build(cls: type[Any], emu: Emulator, **fields: Any) -> Any:
+    return cls(api_key=API_KEY, base_url=emu.base_url, max_retries=0, **fields)
+
+
+# -- headers ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_default_headers_and_user_agent_on_every_class(emu: Emulator, api: str, cls: type[Any]) -> None:
+    model = _build(cls, emu, api=api, default_headers={"X-DashScope-DataInspection": '{"input":"cip"}'})
+    _use(model)
+    headers = emu.requests.last.headers
+    assert headers["x-dashscope-datainspection"] == '{"input":"cip"}'
+    agent = headers["user-agent"]
+    assert agent.startswith("qwen-integrations/") and f"langchain-core/{langchain_core.__version__}" in agent
+    assert " python/3." in agent
+    model.close()
+
+
+def test_user_agent_on_the_async_transport_and_overridable(emu: Emulator, api: str) -> None:
+    model = _build(ChatQwen, emu, api=api)
+    asyncio.run(model.ainvoke("hi"))
+    assert emu.requests.last.headers["user-agent"].startswith("qwen-integrations/")
+    custom = _build(ChatQwen, emu, api=api, default_headers={"user-agent": "my-gateway-client/2"})
+    asyncio.run(custom.ainvoke("hi"))
+    custom.invoke("hi")
+    assert [r.headers["user-agent"] for r in emu.requests.snapshot()[-2:]] == ["my-gateway-client/2"] * 2
+
+
+def _sent(emu: Emulator, api: str) -> tuple[dict[str, Any], RecordedRequest]:
+    request = emu.requests.last
+    return wire_options(request.json, api), request
+
+
+def _call_all_ways(model: ChatQwen, **kwargs: Any) -> None:
+    """invoke, ainvoke, stream and astream with the same per-call keywords."""
+    model.invoke("hi", **kwargs)
+    asyncio.run(model.ainvoke("hi", **kwargs))
+    list(model.stream("hi", **kwargs))
+
+    async def consume() -> None:
+        async for _ in model.astream("hi", **kwargs):
+            pass
+
+    asyncio.run(consume())
+
+
+def test_extra_headers_and_extra_body_per_call_land_where_the_protocol_wants(make: ModelFactory, emu: Emulator,
+                                                                           api: str) -> None:
+    model = make(default_headers={"X-Trace": "instance", "X-Keep": "1"})
+    _call_all_ways(model, extra_headers={"x-trace": "call"}, extra_body={"vl_high_resolution_images": True})
+    requests = emu.requests.snapshot()
+    assert len(requests) == 4
+    for request in requests:
+        assert request.headers["x-trace"] == "call" and request.headers["x-keep"] == "1"
+        options = wire_options(request.json, api)
+        assert options["vl_high_resolution_images"] is True
+        assert "extra_body" not in request.json and "extra_headers" not in request.json
+        if api == "dashscope":
+            assert "vl_high_resolution_images" not in request.json  # native: in parameters only
+
+
+# -- precedence ---------------------------------------------------------------------------------------------------
+
+
+def test_precedence_call_over_fields_over_model_kwargs(make: ModelFactory, emu: Emulator, api: str) -> None:
+    model = make(temperature=0.5, model_kwargs={"temperature": 0.1, "top_p": 0.3, "vl_high_resolution_images": False})
+    _call_all_ways(model, temperature=0.9)
+    for request in emu.requests.snapshot():
+        options = wire_options(request.json, api)
+        assert (options["temperature"], options["top_p"], options["vl_high_resolution_images"]) == (0.9, 0.3, False)
+    emu.reset()
+    model.invoke("hi")
+    assert wire_options(emu.requests.last.json, api)["temperature"] == 0.5  # the field over model_kwargs
+    model.invoke("hi", extra_body={"temperature": 0.7})
+    assert wire_options(emu.requests.last.json, api)["temperature"] == 0.7  # the call's extra_body over the field
+    model.invoke("hi", extra_body={"temperature": 0.7}, temperature=0.8)
+    assert wire_options(emu.requests.last.json, api)["temperature"] == 0.8  # a keyword over the call's extra_body
+    model.bind(temperature=0.2).invoke("hi")
+    assert wire_options(emu.requests.last.json, api)["temperature"] == 0.2  # bind() values are per-call values
+
+
+def test_model_kwargs_options_go_through_the_rules(make: ModelFactory, emu: Emulator, api: str) -> None:
+    model = make(model="qwen-plus", model_kwargs={"enable_thinking": True})
+    model.invoke("hi")  # thinking is only served streamed: the call streams internally, as the field would
+    options, request = _sent(emu, api)
+    assert options["enable_thinking"] is True
+    assert request.json.get("stream") is True if api == "compatible" else request.headers["x-dashscope-sse"] == "enable"
+    emu.reset()
+    forced = model.bind_tools([{"type": "function", "function": {"name": "f", "parameters": {}}}], tool_choice="f")
+    with pytest.raises(UnsupportedFeatureError):
+        forced.invoke("hi")  # no forced tool while thinking, whichever way thinking was switched on
+    assert len(emu.requests) == 0
+
+
+# -- arguments ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_unknown_constructor_arguments_name_the_nearest(cls: type[Any]) -> None:
+    with pytest.raises(UnknownArgumentError, match="'temprature'") as info:
+        cls(api_key=API_KEY, temprature=0.5)
+    assert isinstance(info.value, TypeError)
+    with pytest.raises(UnknownArgumentError, match="did you mean 'base_url'"):
+        cls(api_key=API_KEY, base_ur="http://127.0.0.1:9")
+    with pytest.raises(UnknownArgumentError, match="DashScope has no frequency_penalty; use presence_penalty"):
+        cls(api_key=API_KEY, frequency_penalty=0.5)
+    with pytest.raises(UnknownArgumentError, match="pass api_key="):
+        cls(api_key=API_KEY, openai_api_key="sk-openai")
+    with pytest.raises(UnknownArgumentError, match="http_clien"):
+        cls(api_key=API_KEY, http_clien=object())
+
+
+def test_unknown_call_arguments_name_the_nearest(make: ModelFactory, emu: Emulator) -> None:
+    model = make()
+    with pytest.raises(UnknownArgumentError, match="did you mean 'temperature'.*extra_body"):
+        model.invoke("hi", temprature=0.5)
+    with pytest.raises(UnknownArgumentError, match="frequency_penalty"):
+        asyncio.run(model.ainvoke("hi", frequency_penalty=0.5))
+    with pytest.raises(UnknownArgumentError):
+        list(model.stream("hi", top_kk=3))
+    with pytest.raises(ValueError, match="cannot be changed per call"):
+        model.invoke("hi", base_url="http://127.0.0.1:9")
+    assert len(emu.requests) == 0
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_connection_aliases(emu: Emulator, cls: type[Any]) -> None:
+    model = cls(dashscope_api_key=API_KEY, api_base=emu.base_url, request_timeout=7, model_name=_model_of(cls))
+    assert model.api_key.get_secret_value() == API_KEY
+    assert (model.base_url, model.timeout, model.settings.timeout) == (emu.base_url, 7, 7.0)
+    assert model.model_dump().get("model", model.model_dump().get("model_name")) == _model_of(cls)
+    _use(model)
+    assert emu.requests.last.headers["authorization"] == f"Bearer {API_KEY}"
+
+
+def _model_of(cls: type[Any]) -> str:
+    return {ChatQwen: "qwen-max", QwenEmbeddings: "text-embedding-v3", QwenRerank: "qwen3-rerank"}[cls]
+
+
+def test_chat_option_aliases(make: ModelFactory, emu: Emulator, api: str) -> None:
+    model = make(max_completion_tokens=11, stop_sequences=["END"], model_info={"max_output_tokens": 64})
+    assert (model.max_tokens, model.stop, model.model_info().max_output_tokens) == (11, ["END"], 64)
+    model.invoke("hi", max_completion_tokens=5, model_name="qwen-max")
+    options = wire_options(emu.requests.last.json, api)
+    assert (options["max_tokens"], options["stop"], emu.requests.last.json["model"]) == (5, ["END"], "qwen-max")
+
+
+# -- copies, pickles, processes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_copy_deepcopy_pickle_round_trips(emu: Emulator, cls: type[Any]) -> None:
+    model = _build(cls, emu, default_headers={"X-A": "1"})
+    first = _use(model)
+    for clone in (copy.copy(model), copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert clone.model_dump() == model.model_dump()
+        assert clone.api_key.get_secret_value() == API_KEY  # the key travels (the documented pickle rule)
+        assert _use(clone) == first
+        assert emu.requests.last.headers["x-a"] == "1"
+    assert copy.deepcopy(model).client is not model.client  # a deep copy opens its own connections
+    assert pickle.loads(pickle.dumps(model)).client is not model.client
+    model.close()
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_the_key_never_shows_outside_a_pickle(cls: type[Any]) -> None:
+    model = cls(api_key=API_KEY, base_url="http://127.0.0.1:9")
+    assert API_KEY.encode() in pickle.dumps(model)
+    shown = [repr(model), str(model), json.dumps(model.model_dump(mode="json"), default=str)]
+    if isinstance(model, ChatQwen):
+        shown += [dumps(model), json.dumps(dumpd(model))]
+    for text in shown:
+        assert API_KEY not in text
+
+
+def _invoke_in_worker(model: ChatQwen) -> tuple[str, str]:
+    """Runs in a spawned process: the model arrived pickled and opens its own connections there."""
+    message = model.invoke("hello from a worker")
+    return str(message.content), multiprocessing.current_process().name
+
+
+def test_a_spawned_worker_uses_a_pickled_model(make: ModelFactory, emu: Emulator) -> None:
+    model = make(default_headers={"X-From": "parent"})
+    expected = model.invoke("hello from a worker").content
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        content, name = pool.submit(_invoke_in_worker, model).result(timeout=120)
+    assert content == expected and name != multiprocessing.current_process().name
+    assert emu.requests.last.headers["x-from"] == "parent"
