@@ -8,8 +8,8 @@ regions never interfere.
 from __future__ import annotations
 
 import os
-import ssl
 import platform
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -302,10 +302,6 @@ class ConnectionOptions(Protocol):
     def timeout(self) -> float | None: ...
     @property
     def max_retries(self) -> int | None: ...
-    @property
-    def default_headers(self) -> Mapping[str, str] | None: ...
-    @property
-    def framework(self) -> str | None: ...
 
 
 #: Optional network fields an adapter class may declare; read with ``getattr`` so undeclared ones stay default.
@@ -328,6 +324,6 @@ def resolve_options(options: ConnectionOptions) -> QwenSettings:
         timeout=options.timeout,
         max_retries=options.max_retries,
         **network,
-        extra_headers=options.default_headers,
-        framework=options.framework,
+        extra_headers=getattr(options, "default_headers", None),  # headers for every request
+        framework=getattr(options, "framework", None),  # "name/version" for the User-Agent
     )

@@ -153,7 +153,7 @@ def test_unknown_constructor_arguments_name_the_nearest(cls: type[Any]) -> None:
 
 def test_unknown_call_arguments_name_the_nearest(make: ModelFactory, emu: Emulator) -> None:
     model = make()
-    with pytest.raises(UnknownArgumentError, match="did you mean 'temperature'.*extra_body"):
+    with pytest.raises(UnknownArgumentError, match=r"did you mean 'temperature'.*extra_body"):
         model.invoke("hi", temprature=0.5)
     with pytest.raises(UnknownArgumentError, match="frequency_penalty"):
         asyncio.run(model.ainvoke("hi", frequency_penalty=0.5))

@@ -124,7 +124,7 @@ def test_unknown_constructor_arguments_name_the_nearest(cls: type[Any]) -> None:
 
 def test_unknown_call_arguments_name_the_nearest(emu: Emulator) -> None:
     llm = _build(Qwen, emu)
-    with pytest.raises(UnknownArgumentError, match="did you mean 'temperature'.*extra_body"):
+    with pytest.raises(UnknownArgumentError, match=r"did you mean 'temperature'.*extra_body"):
         llm.chat(USER, temprature=0.5)
     with pytest.raises(UnknownArgumentError, match="frequency_penalty"):
         asyncio.run(llm.achat(USER, frequency_penalty=0.5))
@@ -147,7 +147,9 @@ def test_connection_aliases_and_model(emu: Emulator, cls: type[Any]) -> None:
 
 
 def test_chat_option_aliases(emu: Emulator, api: str) -> None:
-    llm = _build(Qwen, emu, api=api, max_completion_tokens=11, stop_sequences=["END"], model_info={"context_window": 99})
+    llm = _build(
+        Qwen, emu, api=api, max_completion_tokens=11, stop_sequences=["END"], model_info={"context_window": 99}
+    )
     assert (llm.max_tokens, llm.stop, llm.metadata.context_window) == (11, ["END"], 99)
     llm.chat(USER, max_completion_tokens=5)
     options = _options(emu.requests.last.json, api)
