@@ -24,7 +24,7 @@ from lc_wire import wire_options
 
 from langchain_qwen import ChatQwen, QwenEmbeddings, QwenRerank
 from qwen_core.emulator import Emulator, RecordedRequest
-from qwen_core.errors import UnknownArgumentError, UnsupportedFeatureError
+from qwen_core.errors import InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
 
 CLASSES = (ChatQwen, QwenEmbeddings, QwenRerank)
 
@@ -127,9 +127,10 @@ def test_model_kwargs_options_go_through_the_rules(make: ModelFactory, emu: Emul
     assert options["enable_thinking"] is True
     assert request.json.get("stream") is True if api == "compatible" else request.headers["x-dashscope-sse"] == "enable"
     emu.reset()
-    forced = model.bind_tools([{"type": "function", "function": {"name": "f", "parameters": {}}}], tool_choice="f")
-    with pytest.raises(UnsupportedFeatureError):
-        forced.invoke("hi")  # no forced tool while thinking, whichever way thinking was switched on
+    with pytest.raises(UnsupportedFeatureError, match="no thinking mode"):
+        make(model="qwen-max", model_kwargs={"enable_thinking": True}).invoke("hi")
+    with pytest.raises(InvalidRequestError, match="temperature must be in"):
+        make(model_kwargs={"temperature": 5}).invoke("hi")
     assert len(emu.requests) == 0
 
 

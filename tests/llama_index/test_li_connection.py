@@ -22,7 +22,7 @@ from llama_index.core.schema import NodeWithScore, TextNode
 
 from llama_index_qwen import Qwen, QwenEmbedding, QwenRerank
 from qwen_core.emulator import Emulator
-from qwen_core.errors import UnknownArgumentError, UnsupportedFeatureError
+from qwen_core.errors import InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
 
 API_KEY = "sk-emulator-secret-0123456789"
 USER = [ChatMessage(role="user", content="Hello there")]
@@ -105,8 +105,10 @@ def test_additional_kwargs_options_go_through_the_rules(emu: Emulator, api: str)
     assert _options(request.json, api)["enable_thinking"] is True
     assert request.json.get("stream") is True if api == "compatible" else request.headers["x-dashscope-sse"] == "enable"
     emu.reset()
-    with pytest.raises(UnsupportedFeatureError):
-        llm.chat(USER, response_format={"type": "json_object"})  # no JSON mode while thinking
+    with pytest.raises(UnsupportedFeatureError, match="no thinking mode"):
+        _build(Qwen, emu, api=api, model="qwen-max", additional_kwargs={"enable_thinking": True}).chat(USER)
+    with pytest.raises(InvalidRequestError, match="temperature must be in"):
+        _build(Qwen, emu, api=api, additional_kwargs={"temperature": 5}).chat(USER)
     assert len(emu.requests) == 0
 
 
