@@ -31,8 +31,7 @@ from qwen_core.rules import requires_stream, validate_chat_request
 from qwen_core.settings import QwenSettings
 from qwen_core.stream_parser import DEFAULT_MAX_EVENT_BYTES, StreamParser
 from qwen_core.streaming import StreamAccumulator
-from qwen_core.transport.aio import AsyncTransport
-from qwen_core.transport.sync import SyncTransport
+from qwen_core.transport import async_transport, sync_transport
 from qwen_core.types import (
     Api,
     ChatDelta,
@@ -67,7 +66,8 @@ class QwenClient:
     Args:
         settings: resolved settings; when omitted they are resolved from ``settings_kwargs`` and the environment
             (see :meth:`QwenSettings.resolve`: ``api_key``, ``region``, ``base_url``, ``workspace``, ``timeout``,
-            ``max_retries``, ``extra_headers``).
+            ``total_timeout``, ``max_retries``, ``extra_headers``, ``proxy``, ``verify``, ``cert``,
+            ``http_client``, ``http_async_client``).
         api: ``"compatible"`` (the OpenAI-compatible endpoint, default) or ``"dashscope"`` (the native API).
         catalogue: the model catalogue to consult (defaults to the built-in one).
 
@@ -91,8 +91,8 @@ class QwenClient:
         self.api: Api = api
         self.protocol = protocol_for(api)
         self.catalogue = catalogue or DEFAULT_CATALOGUE
-        self._sync = SyncTransport(self.settings)
-        self._async = AsyncTransport(self.settings)
+        self._sync = sync_transport(self.settings)
+        self._async = async_transport(self.settings)
 
     def __repr__(self) -> str:
         return f"QwenClient(api={self.api!r}, root_url={self.settings.root_url!r})"

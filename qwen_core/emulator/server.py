@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import threading
 import uuid
 from collections.abc import Callable, Collection
@@ -92,12 +93,15 @@ class Emulator:
             error body (as observed, Q25) instead of plain JSON.
         batch_timing: seconds a Batch API job spends in each state (accelerated: about one second in all by
             default); see :class:`~qwen_core.emulator.batches.BatchTiming`.
+        tls: serve HTTPS with this server-side ``ssl.SSLContext`` (e.g. from ``trustme``); ``base_url`` is then
+            ``https://...``.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, api_keys: Collection[str] | None = None,
                  latency: float = 0.0, chunk_interval: float = 0.0, compat_stream_errors_as_sse: bool = True,
-                 batch_timing: BatchTiming | None = None) -> None:
+                 batch_timing: BatchTiming | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.tls = tls
         self.port = port
         self.api_keys = frozenset(api_keys) if api_keys is not None else None
         self.latency = latency
@@ -117,8 +121,8 @@ class Emulator:
     # ----------------------------------------------------------------- addresses and state
     @property
     def base_url(self) -> str:
-        """``http://HOST:PORT``."""
-        return f"http://{self.host}:{self.port}"
+        """``http://HOST:PORT`` (``https://`` when serving TLS)."""
+        return f"{'https' if self.tls is not None else 'http'}://{self.host}:{self.port}"
 
     @property
     def native_base(self) -> str:
@@ -158,7 +162,7 @@ class Emulator:
         """Start serving on the running event loop."""
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, tokenizer.get_encoding)  # load the vocabulary once, off the loop
-        self._server = await loop.create_server(self._make_protocol, self.host, self.port)
+        self._server = await loop.create_server(self._make_protocol, self.host, self.port, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

@@ -26,10 +26,12 @@ if TYPE_CHECKING:
     import urllib3
 
 _READ_SIZE = 65_536
-#: Bounded drain of an abandoned stream: what is already on its way is read, at most this much and this long;
-#: a complete answer puts the connection back in the pool, anything longer closes it.
+#: Bounded drain of an abandoned stream: the rest is read while it keeps arriving (no gap over _DRAIN_GAP
+#: seconds), at most _DRAIN_BYTES in _DRAIN_SECONDS; a complete answer puts the connection back in the pool,
+#: anything else (a service still generating) closes it.
 _DRAIN_BYTES = 262_144
-_DRAIN_SECONDS = 0.01
+_DRAIN_GAP = 0.01
+_DRAIN_SECONDS = 0.1
 
 
 class SyncTransport(BaseTransport):
@@ -70,10 +72,12 @@ class SyncTransport(BaseTransport):
         pool, self._pool = self._pool, None
         if self._finalizer is not None:
             self._finalizer.detach()
-        for host_pool in list(getattr(pool, "pools", {}).values()):
+        # No locks (a parent's thread may have held one at fork time; none runs here): the plain containers.
+        host_pools = getattr(getattr(pool, "pools", None), "_container", {})
+        for host_pool in list(host_pools.values()):
             for conn in list(getattr(getattr(host_pool, "pool", None), "queue", ())):
-                if conn is not None:  # no lock: no other thread runs in a freshly forked child
-                    conn.close()
+                if conn is not None:
+                    conn.close()  # this process's copy of the socket; the parent's connection lives on
 
     def _new_pool(self) -> tuple[urllib3.PoolManager, urllib3.Timeout]:
         import urllib3
@@ -121,9 +125,10 @@ class SyncTransport(BaseTransport):
         """
         deadline = self._deadline()
         response = self._retrying(lambda left: self._open_once(wire, parse_error, left), deadline)
+        chunks = _chunks(response)  # held here: dropping a half-read urllib3 chunk iterator closes the connection
         finished = False
         try:
-            for chunk in _chunks(response):
+            for chunk in chunks:
                 yield chunk
                 if deadline is not None:
                     _set_read_timeout(response, min(self._settings.timeout, self._remaining(deadline)))
@@ -133,7 +138,7 @@ class SyncTransport(BaseTransport):
         except Exception as exc:
             raise self._network_error(exc) from exc
         finally:
-            if not finished and not _drained(response):
+            if not finished and not _drained(response, chunks):
                 response.close()
             response.release_conn()
 
@@ -187,14 +192,14 @@ def _set_read_timeout(response: urllib3.BaseHTTPResponse, seconds: float) -> Non
         sock.settimeout(seconds)
 
 
-def _drained(response: urllib3.BaseHTTPResponse) -> bool:
+def _drained(response: urllib3.BaseHTTPResponse, chunks: Iterator[bytes]) -> bool:
     """Read the rest of an abandoned answer if it is already arriving (bounded); True when it is complete."""
     if getattr(response.connection, "sock", None) is None:
         return False
     try:
-        _set_read_timeout(response, _DRAIN_SECONDS)
+        _set_read_timeout(response, _DRAIN_GAP)
         budget, give_up = _DRAIN_BYTES, time.monotonic() + _DRAIN_SECONDS
-        for piece in _chunks(response):
+        for piece in chunks:
             budget -= len(piece)
             if budget < 0 or time.monotonic() > give_up:
                 return False
