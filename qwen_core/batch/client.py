@@ -43,8 +43,7 @@ from qwen_core.batch.progress import Progress, make_progress
 from qwen_core.errors import APITimeoutError, InvalidRequestError
 from qwen_core.protocols._errors import error_from_body
 from qwen_core.settings import QwenSettings
-from qwen_core.transport.aio import AsyncTransport
-from qwen_core.transport.sync import SyncTransport
+from qwen_core.transport import AsyncSender, SyncSender
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +102,7 @@ class BatchClient:
     Get one from :attr:`qwen_core.client.QwenClient.batch`.
     """
 
-    def __init__(self, settings: QwenSettings, sync: SyncTransport, aio: AsyncTransport,
+    def __init__(self, settings: QwenSettings, sync: SyncSender, aio: AsyncSender,
                  schedule: PollSchedule | None = None) -> None:
         self.settings = settings
         self.schedule = schedule or PollSchedule()

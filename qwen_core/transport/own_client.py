@@ -39,7 +39,7 @@ class _HttpxBase(BaseTransport):
 
         connect, read = self._timeouts(wire, deadline)
         timeout = httpx.Timeout(read, connect=connect, pool=connect)
-        return client.build_request("POST", wire.url, content=wire.body, headers=dict(wire.headers),
+        return client.build_request(wire.method, wire.url, content=wire.body, headers=dict(wire.headers),
                                     timeout=timeout)
 
 
