@@ -57,8 +57,8 @@ def to_qwen_message(message: BaseMessage) -> qt.Message:
             )
         if role == "assistant":
             return _assistant_message(AIMessage(content=message.content, name=message.name))
-        if role == "tool":
-            raise QwenInvalidRequestError("a tool result must be a ToolMessage (it needs a tool_call_id)")
+        if role == "tool":  # the documents' id-less form, {"role": "tool", "name": ...}: the core decides
+            return qt.Message("tool", _text_only(message.content, "tool"), name=message.name)
         return qt.Message(role, _user_content(message.content), name=message.name)
     if isinstance(message, SystemMessage):
         return qt.Message("system", _text_only(message.content, "system"), name=message.name)
@@ -95,7 +95,7 @@ def _tool_message(message: ToolMessage) -> qt.Message:
     if message.status == "error":
         # Qwen has no error flag on tool results; say it in the content so the model can react to it.
         text = f"Error: {text}"
-    return qt.Message("tool", text, name=message.name, tool_call_id=message.tool_call_id)
+    return qt.Message("tool", text, name=message.name, tool_call_id=message.tool_call_id or None)
 
 
 def _reasoning_of(content: str | list[Any]) -> str:

@@ -186,7 +186,10 @@ class ChatQwen(QwenConnection, BaseChatModel):
     top_k: int | None = None
     max_tokens: int | None = Field(default=None, validation_alias=AliasChoices("max_tokens", "max_completion_tokens"))
     seed: int | None = None
-    stop: list[str] | None = Field(default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
+    stop: str | list[str] | list[int] | list[list[int]] | None = Field(
+        default=None, validation_alias=AliasChoices("stop", "stop_sequences")
+    )
+    """Stop sequences as the service documents them: a string, strings, token ids or token-id lists."""
     n: int | None = None
     repetition_penalty: float | None = None
     presence_penalty: float | None = None
@@ -282,8 +285,10 @@ class ChatQwen(QwenConnection, BaseChatModel):
         if max_tokens is not None:
             params["ls_max_tokens"] = max_tokens
         ls_stop = stop or kwargs.get("stop") or self.stop
-        if ls_stop:
-            params["ls_stop"] = list(ls_stop)
+        if isinstance(ls_stop, str):
+            params["ls_stop"] = [ls_stop]
+        elif ls_stop and all(isinstance(item, str) for item in ls_stop):
+            params["ls_stop"] = [str(item) for item in ls_stop]
         return params
 
     # -- request building (pure, shared by the four entry points) -------------------------------
@@ -306,7 +311,7 @@ class ChatQwen(QwenConnection, BaseChatModel):
         if stop is not None:
             options["stop"] = stop
         if "stop" in options:
-            options["stop"] = list(options["stop"]) or None
+            options["stop"] = _stop_option(options["stop"])
         model, stream_usage, calls = self.model_name, self.stream_usage, {}
         for name, value in call.rest.items():
             if name == "model":
@@ -538,6 +543,13 @@ class ChatQwen(QwenConnection, BaseChatModel):
 # answers the same in a fraction of that. Subclasses that override these methods are inspected as usual.
 for _method in (ChatQwen._generate, ChatQwen._agenerate):
     setattr(_method, "__signature__", inspect.signature(_method))  # noqa: B010  # a function attribute mypy won't allow
+
+
+def _stop_option(stop: Any) -> Any:
+    """``stop`` for the core request: a string stays one (``list("ab")`` would split it), sequences become lists."""
+    if not stop:
+        return None
+    return stop if isinstance(stop, str) else list(stop)
 
 
 def _normalise_tool_choice(choice: str | dict[str, Any], names: Sequence[str]) -> str | dict[str, Any]:

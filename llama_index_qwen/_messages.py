@@ -20,6 +20,7 @@ from llama_index.core.base.llms.types import (
     CompletionResponse,
     ContentBlock,
     ImageBlock,
+    LogProb,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -107,6 +108,7 @@ def to_qwen_message(message: ChatMessage, position: int = 0) -> Message:
             tool_calls=tuple(calls) or _legacy_tool_calls(extra.get("tool_calls")),
             reasoning_content="".join(reasoning) or None,
             name=extra.get("name"),
+            partial=bool(extra.get("partial", False)),  # prefix continuation: the reply continues this text
         )
     if role == "system" and any(not isinstance(part, TextPart) for part in parts):
         raise InvalidRequestError(f"system message {position} may only contain text")
@@ -167,13 +169,14 @@ def _tool_message(parts: list[ContentPart], extra: Mapping[str, Any], position: 
     if any(not isinstance(part, TextPart) for part in parts):
         raise InvalidRequestError(f"tool message {position}: tool results may only contain text")
     call_id = extra.get("tool_call_id")
-    if not call_id:
+    if not call_id and not extra.get("name"):
         raise InvalidRequestError(
             f"tool message {position} has no additional_kwargs['tool_call_id']; set it to the id of the tool "
-            "call it answers"
+            "call it answers (api='dashscope' also accepts the function's name in additional_kwargs['name'])"
         )
     content = _content(parts)
-    return Message(role="tool", content=content, tool_call_id=str(call_id), name=extra.get("name"))
+    return Message(role="tool", content=content, tool_call_id=str(call_id) if call_id else None,
+                   name=extra.get("name"))
 
 
 def _block_tool_call(block: ToolCallBlock, index: int) -> ToolCall:
@@ -483,9 +486,10 @@ def _meta(
         "request_id": request_id, "model": model, "finish_reason": finish_reason,
         "usage": dict(usage.raw) if usage is not None else None,
     }
+    extra: dict[str, Any] = {"request_id": request_id, "model": model, "finish_reason": finish_reason}
     if search_info:
         raw["search_info"] = dict(search_info)
-    extra: dict[str, Any] = {"request_id": request_id, "model": model, "finish_reason": finish_reason}
+        extra["search_info"] = dict(search_info)
     extra.update(usage_kwargs(usage))
     return raw, extra
 
@@ -497,7 +501,25 @@ def from_qwen_result(result: ChatResult) -> ChatResponse:
         result.text, result.reasoning, result.tool_calls, usage.reasoning_tokens if usage is not None else None
     )
     raw, extra = _meta(result.request_id, result.model, result.finish_reason, usage, result.search_info)
-    return chat_response(message, raw, extra)
+    if len(result.choices) > 1:  # n > 1: every choice, in order (the message is choice 0's)
+        extra["choices"] = [_message(c.text, c.reasoning, c.tool_calls, None) for c in result.choices]
+    response = chat_response(message, raw, extra)
+    if result.choices and result.choices[0].logprobs:
+        response.logprobs = from_qwen_logprobs(result.choices[0].logprobs)
+    return response
+
+
+def from_qwen_logprobs(entries: Sequence[Mapping[str, Any]]) -> list[list[LogProb]]:
+    """Per generated token, its alternatives (``top_logprobs``; the token itself when none were asked for)."""
+    return [
+        [_logprob(alt) for alt in entry.get("top_logprobs") or [entry] if isinstance(alt, Mapping)]
+        for entry in entries
+    ]
+
+
+def _logprob(entry: Mapping[str, Any]) -> LogProb:
+    return LogProb(token=str(entry.get("token", "")), logprob=float(entry.get("logprob") or 0.0),
+                   bytes=list(entry.get("bytes") or []))
 
 
 def completion_from_chat(response: ChatResponse) -> CompletionResponse:
@@ -563,6 +585,7 @@ class ChatStream:
         self._request_id: str | None = None
         self._last_request_id: str | None = None  # of any choice: what the core accumulator names calls after
         self._model = model
+        self._search_info: Mapping[str, Any] | None = None
         self.chunks = 0
 
     def add(self, delta: ChatDelta) -> ChatResponse | None:
@@ -582,6 +605,8 @@ class ChatStream:
         self._finish_reason = delta.finish_reason or self._finish_reason
         self._request_id = delta.request_id or self._request_id
         self._model = delta.model or self._model
+        if delta.search_info and any(delta.search_info.values()):  # later native frames repeat it empty
+            self._search_info = delta.search_info
         if not (delta.text or delta.reasoning or delta.tool_call_chunks or delta.usage or delta.finish_reason):
             return None
         self.chunks += 1
@@ -621,10 +646,13 @@ class ChatStream:
             [view.kwargs() for view in views] if views else None,
         )
         # fresh dicts per chunk: callers may mutate a chunk without touching the others
-        raw, extra = _meta(self._request_id, self._model, self._finish_reason, usage, delta.search_info)
+        raw, extra = _meta(self._request_id, self._model, self._finish_reason, usage, self._search_info)
         if delta.reasoning:
             extra["thinking_delta"] = delta.reasoning
-        return chat_response(message, raw, extra, delta.text)
+        response = chat_response(message, raw, extra, delta.text)
+        if delta.logprobs:
+            response.logprobs = from_qwen_logprobs(delta.logprobs)
+        return response
 
     def finish(self) -> None:
         """End-of-stream checks, as the core accumulator makes them.

@@ -187,8 +187,9 @@ class Qwen(QwenConnection, FunctionCallingLLM):
         description="Output token cap (alias max_completion_tokens); None = the service's default.",
     )
     seed: int | None = Field(default=None, description="Random seed.")
-    stop: list[str] | None = Field(
-        default=None, validation_alias=AliasChoices("stop", "stop_sequences"), description="Stop sequences."
+    stop: str | list[str] | list[int] | list[list[int]] | None = Field(
+        default=None, validation_alias=AliasChoices("stop", "stop_sequences"),
+        description="Stop sequences: a string, strings, token ids or token-id lists.",
     )
     repetition_penalty: float | None = Field(default=None, description="Repetition penalty.")
     presence_penalty: float | None = Field(default=None, description="Presence penalty, [-2, 2].")
@@ -292,8 +293,8 @@ class Qwen(QwenConnection, FunctionCallingLLM):
             values["tool_choice"] = to_qwen_tool_choice(values["tool_choice"], tool_required=False)
         if "response_format" in values:
             values["response_format"] = to_qwen_response_format(values["response_format"])
-        if "stop" in values:
-            values["stop"] = tuple(values["stop"])
+        if "stop" in values and not isinstance(values["stop"], str):
+            values["stop"] = tuple(values["stop"])  # a string stays one: tuple("ab") would split it
         return ChatRequest(
             messages=to_qwen_messages(messages), extra=call.extra, extra_headers=call.headers, **values
         )

@@ -1,21 +1,30 @@
 """Model facts as data: limits and capabilities per model, with safe defaults and user overrides.
 
 Look a model up with :func:`get_model_info`; snapshot names (``qwen-plus-2025-07-28``) and ``-latest``
-aliases resolve to their family entry. Unknown models get conservative defaults (no thinking, tools allowed,
-json_object only, text endpoint). Register or override entries with :meth:`ModelCatalogue.register`, or pass
-``model_info=`` to a client; user entries win over built-in ones.
+aliases resolve to their family entry, except dated snapshots whose documented facts differ from the family's
+(listed by name: qwen-plus-0919 has a 131,072-token context, no thinking and no json_schema, qwen-turbo-1101 no
+thinking, ...). Unknown models get conservative defaults (no thinking, tools allowed, json_object only, text
+endpoint) and an :class:`UnknownModelWarning`, once per name. Register or override entries with
+:meth:`ModelCatalogue.register`, or pass ``model_info=`` to a client; user entries win over built-in ones.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 ThinkingMode = Literal["none", "hybrid", "thinking_only"]
 NativeEndpoint = Literal["text", "multimodal"]
+
+
+
+class UnknownModelWarning(UserWarning):
+    """A chat model the catalogue does not know: defaults are used until it is registered."""
+
 
 _SNAPSHOT_SUFFIX = re.compile(r"-(latest|\d{4}-\d{2}-\d{2}|\d{4})$")
 
@@ -129,6 +138,28 @@ _CHAT_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("qwen3-next-80b-a3b-instruct", 131_072, 129_024, 32_768),
 )
 
+#: Dated snapshots whose documented facts differ from their family's current entry (each under its dated name
+#: and its short alias): Qwen2.5-generation snapshots have no thinking mode, a 131,072-token context (1M for
+#: qwen-turbo-2024-11-01) and no json_schema; qwen-max-longcontext has a 30,000-token window.
+_QWEN25_PLUS = dict(context_window=131_072, max_input_tokens=129_024, max_output_tokens=8_192, supports_n=True,
+                    supports_logprobs=True)
+_QWEN25_TURBO_1M = dict(context_window=1_000_000, max_input_tokens=1_000_000, max_output_tokens=8_192,
+                        supports_logprobs=True)
+_SNAPSHOTS: tuple[ModelInfo, ...] = (
+    *(ModelInfo(name, **_QWEN25_PLUS) for name in (  # type: ignore[arg-type]
+        "qwen-plus-2024-09-19", "qwen-plus-0919", "qwen-plus-2024-11-25", "qwen-plus-1125", "qwen-plus-2024-11-27",
+        "qwen-plus-1127", "qwen-plus-2024-12-20", "qwen-plus-1220", "qwen-plus-2025-01-25", "qwen-plus-0125",
+    )),
+    *(ModelInfo(name, 131_072, 129_024, 8_192, supports_logprobs=True)
+      for name in ("qwen-turbo-2024-09-19", "qwen-turbo-0919")),
+    *(ModelInfo(name, **_QWEN25_TURBO_1M) for name in (  # type: ignore[arg-type]
+        "qwen-turbo-2024-11-01", "qwen-turbo-1101", "qwen-turbo-2025-02-11", "qwen-turbo-0211",
+    )),
+    ModelInfo("qwen-max-longcontext", 30_000, 28_000, 2_000),
+    *(ModelInfo(name, 32_768, 30_720, 8_192, supports_logprobs=True)
+      for name in ("qwen-max-2024-09-19", "qwen-max-0919", "qwen-max-2024-04-28", "qwen-max-0428")),
+)
+
 _EMBEDDING_MODELS: tuple[EmbeddingModelInfo, ...] = (
     EmbeddingModelInfo("text-embedding-v4", (2048, 1536, 1024, 768, 512, 256, 128, 64), 1024, 10, 8_192),
     EmbeddingModelInfo("text-embedding-v3", (1024, 768, 512, 256, 128, 64), 1024, 10, 8_192),
@@ -148,7 +179,7 @@ class ModelCatalogue:
 
     def __init__(
         self,
-        chat: Iterable[ModelInfo] = _CHAT_MODELS,
+        chat: Iterable[ModelInfo] = (*_CHAT_MODELS, *_SNAPSHOTS),
         embedding: Iterable[EmbeddingModelInfo] = _EMBEDDING_MODELS,
         rerank: Iterable[RerankModelInfo] = _RERANK_MODELS,
     ) -> None:
@@ -157,6 +188,7 @@ class ModelCatalogue:
         self._embedding: dict[str, EmbeddingModelInfo] = {m.name: m for m in embedding}
         self._rerank: dict[str, RerankModelInfo] = {m.name: m for m in rerank}
         self._resolved: dict[tuple[str, tuple[tuple[str, Any], ...]], ModelInfo] = {}  # per-call lookups, memoised
+        self._warned: set[str] = set()
 
     def register(self, info: ModelInfo | EmbeddingModelInfo | RerankModelInfo) -> None:
         """Add or replace an entry (the user's word wins over the built-in table)."""
@@ -183,8 +215,27 @@ class ModelCatalogue:
 
     def _resolve_chat(self, name: str, overrides: dict[str, Any]) -> ModelInfo:
         info = _lookup(self._chat, name)
+        if info is None and not overrides:
+            self._warn_unknown(name)
         base = replace(info, name=name) if info is not None else ModelInfo(name, known=False)
         return replace(base, **overrides) if overrides else base
+
+    def _warn_unknown(self, name: str) -> None:
+        with self._lock:
+            if name in self._warned:
+                return
+            self._warned.add(name)
+        warnings.warn(
+            f"model {name!r} is not in the qwen-integrations catalogue: default limits and capabilities are used "
+            "and the service decides what works; register it (qwen_core.catalogue.DEFAULT_CATALOGUE.register("
+            "ModelInfo(...))) or pass model_info overrides to silence this",
+            UnknownModelWarning, stacklevel=4,
+        )
+
+    def known_chat_model(self, name: str) -> ModelInfo | None:
+        """Facts for chat model ``name`` when the catalogue knows it (no defaults, no warning)."""
+        info = _lookup(self._chat, name)
+        return replace(info, name=name) if info is not None else None
 
     def embedding_model(self, name: str) -> EmbeddingModelInfo:
         info = _lookup(self._embedding, name)

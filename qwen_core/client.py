@@ -27,7 +27,7 @@ from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelCatalogue, ModelInfo
 from qwen_core.errors import ConfigurationError
 from qwen_core.forced_output import GuidedCall, plan_forced_output, result_deltas
 from qwen_core.protocols.base import WireProtocol, WireRequest
-from qwen_core.rules import requires_stream, validate_chat_request
+from qwen_core.rules import requires_stream, validate_chat_request, validate_stream_request
 from qwen_core.settings import QwenSettings
 from qwen_core.stream_parser import DEFAULT_MAX_EVENT_BYTES, StreamParser
 from qwen_core.streaming import StreamAccumulator
@@ -114,6 +114,8 @@ class QwenClient:
         """Validate ``request`` and build its wire request (raises before any I/O on bad input)."""
         model_info = info or self.model_info(request.model)
         validate_chat_request(request, model_info, self.api)
+        if stream:
+            validate_stream_request(request, self.api)
         return self.protocol.build_chat(request, self.settings, model_info, stream=stream)
 
     def _with_model(self, result: ChatResult, request: ChatRequest) -> ChatResult:

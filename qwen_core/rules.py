@@ -18,7 +18,7 @@ from qwen_core.errors import InvalidRequestError, UnsupportedFeatureError
 from qwen_core.protocols._common import has_media, text_of
 from qwen_core.types import ROLES, Api, ChatRequest, Message, NamedToolChoice
 
-__all__ = ["is_thinking", "requires_stream", "validate_chat_request"]
+__all__ = ["is_thinking", "requires_stream", "validate_chat_request", "validate_stream_request"]
 
 _TOOL_NAME: Final = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _RESERVED_TOOL_NAMES: Final = frozenset({"search"})
@@ -45,8 +45,9 @@ def validate_chat_request(request: ChatRequest, info: ModelInfo, api: Api) -> No
         InvalidRequestError: malformed messages, tools or option values.
         UnsupportedFeatureError: an option the model (or thinking mode) does not support.
     """
-    _check_messages(request.messages)
+    _check_messages(request.messages, api)
     _check_tools(request)
+    _check_stop(request.stop)
     _check_capabilities(request, info)
     thinking = is_thinking(request, info)
     _check_thinking(request, info, thinking)
@@ -55,10 +56,25 @@ def validate_chat_request(request: ChatRequest, info: ModelInfo, api: Api) -> No
     _check_ranges(request, info, api)
 
 
-def _check_messages(messages: Sequence[Message]) -> None:
+def validate_stream_request(request: ChatRequest, api: Api) -> None:
+    """Raise for what a streamed call cannot honour: native cumulative frames (``incremental_output=False``).
+
+    The client streams fragments and accumulates them itself (the final text is the same); a cumulative
+    stream would be read as fragments, so it is refused rather than silently switched (the Python SDK rewrites it).
+    """
+    if api == "dashscope" and request.extra.get("incremental_output") is False:
+        raise InvalidRequestError(
+            "incremental_output=False (cumulative stream frames) is not supported on streamed calls: the client "
+            "streams fragments and accumulates them (same final text); drop incremental_output, or call without "
+            "streaming"
+        )
+
+
+def _check_messages(messages: Sequence[Message], api: Api) -> None:
     if not messages:
         raise InvalidRequestError("messages is empty: pass at least one user message")
     call_ids: set[str] = set()
+    call_names: set[str] = set()
     for position, message in enumerate(messages):
         if message.role not in ROLES:
             raise InvalidRequestError(
@@ -66,12 +82,53 @@ def _check_messages(messages: Sequence[Message]) -> None:
             )
         for call in message.tool_calls:
             call_ids.add(call.id)
-        if message.role == "tool" and message.tool_call_id not in call_ids:
+            call_names.add(call.name)
+        if message.role == "tool":
+            _check_tool_result(position, message, call_ids, call_names, api)
+
+
+def _check_tool_result(position: int, message: Message, ids: set[str], names: set[str], api: Api) -> None:
+    if not message.tool_call_id:  # the documents' older form names the function instead (native only)
+        if api != "dashscope":
             raise InvalidRequestError(
-                f"tool message {position} answers tool_call_id {message.tool_call_id!r}, but no earlier assistant "
-                "message made a tool call with that id; keep the assistant message with its tool_calls in the "
-                "history, before the tool results"
+                f"tool message {position} has no tool_call_id: the compatible endpoint matches tool results by "
+                "id; pass the id of the tool call it answers, or use api='dashscope', which also accepts "
+                "{'role': 'tool', 'name': <function name>}"
             )
+        if message.name not in names:
+            raise InvalidRequestError(
+                f"tool message {position} has neither a tool_call_id nor the name of a function an earlier "
+                "assistant message called; keep the assistant message with its tool_calls before the results"
+            )
+        return
+    if message.tool_call_id not in ids:
+        raise InvalidRequestError(
+            f"tool message {position} answers tool_call_id {message.tool_call_id!r}, but no earlier assistant "
+            "message made a tool call with that id; keep the assistant message with its tool_calls in the "
+            "history, before the tool results"
+        )
+
+
+def _check_stop(stop: Any) -> None:
+    """``stop``: a string, or a non-empty list of strings, of token ids, or of token-id lists (one kind)."""
+    if stop is None or isinstance(stop, str):
+        return
+    kinds = {_stop_kind(item) for item in stop} if isinstance(stop, Sequence) else {"other"}
+    if not stop or len(kinds) != 1 or "other" in kinds:
+        raise InvalidRequestError(
+            f"stop must be a string, or a list of strings, of token ids or of token-id lists (all of one kind), "
+            f"got {stop!r}"
+        )
+
+
+def _stop_kind(item: Any) -> str:
+    if isinstance(item, str):
+        return "str"
+    if isinstance(item, int) and not isinstance(item, bool):
+        return "int"
+    if isinstance(item, Sequence) and item and all(isinstance(i, int) and not isinstance(i, bool) for i in item):
+        return "ids"
+    return "other"
 
 
 def _check_tools(request: ChatRequest) -> None:
@@ -86,9 +143,10 @@ def _check_tools(request: ChatRequest) -> None:
         if tool.name in seen:
             raise InvalidRequestError(f"two tools are named {tool.name!r}; tool names must be unique")
         seen.add(tool.name)
-        if not isinstance(tool.parameters, Mapping) or tool.parameters.get("type") != "object":
+        if not isinstance(tool.parameters, Mapping) or (tool.parameters and tool.parameters.get("type") != "object"):
             raise InvalidRequestError(
-                f"tool {tool.name!r}: parameters must be a JSON schema object with \"type\": \"object\""
+                f"tool {tool.name!r}: parameters must be a JSON schema object with \"type\": \"object\" "
+                "(or {} for a tool without parameters)"
             )
     choice = request.tool_choice
     forced = choice == "required" or isinstance(choice, NamedToolChoice)

@@ -101,6 +101,10 @@ class ToolSpec:
     strict: bool | None = None
 
 
+#: Stop sequences as the service documents them: a string, strings, token ids, or token-id sequences (``[[37763,
+#: 367]]``); all elements of one kind.
+Stop = Union[str, Sequence[str], Sequence[int], Sequence[Sequence[int]]]
+
 ToolChoiceMode = Literal["auto", "none", "required"]
 
 
@@ -145,7 +149,7 @@ class ChatRequest:
     top_k: int | None = None
     max_tokens: int | None = None
     seed: int | None = None
-    stop: Sequence[str] | None = None
+    stop: Stop | None = None
     repetition_penalty: float | None = None
     presence_penalty: float | None = None
     n: int | None = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from qwen_core import tokenizer
-from qwen_core.catalogue import ModelCatalogue, ModelInfo, get_model_info
+from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelCatalogue, ModelInfo
 from qwen_core.emulator.errors import invalid, model_not_found
 
 Endpoint = Literal["text", "multimodal"]
@@ -44,10 +44,8 @@ IMAGE_TOKENS = 256
 
 def lookup_model(name: str) -> ModelInfo:
     """Catalogue facts for ``name``; ``known`` is False when neither table has it."""
-    info = get_model_info(name)
-    if info.known:
-        return info
-    return EXTRA_MODELS.chat_model(name)
+    info = DEFAULT_CATALOGUE.known_chat_model(name) or EXTRA_MODELS.known_chat_model(name)
+    return info if info is not None else ModelInfo(name, known=False)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from qwen_core.types import (
     NamedToolChoice,
     RerankHit,
     ResponseFormat,
+    Stop,
     TextPart,
     ToolCall,
     ToolSpec,
@@ -164,6 +165,13 @@ _SHARED_OPTIONS: Final = (
 )
 
 
+def wire_stop(stop: Stop) -> str | list[Any]:
+    """``stop`` as the documents give it: a string as is, sequences as lists (token-id sequences nested)."""
+    if isinstance(stop, str):
+        return stop
+    return [item if isinstance(item, (str, int)) else list(item) for item in stop]
+
+
 def put_options(request: ChatRequest, out: dict[str, Any]) -> None:
     """Add every set option to ``out`` (native ``parameters`` or the compatible top level)."""
     for name in _SHARED_OPTIONS:
@@ -171,7 +179,7 @@ def put_options(request: ChatRequest, out: dict[str, Any]) -> None:
         if value is not None:
             out[name] = value
     if request.stop is not None:
-        out["stop"] = [request.stop] if isinstance(request.stop, str) else list(request.stop)
+        out["stop"] = wire_stop(request.stop)
     if request.search_options is not None:
         out["search_options"] = dict(request.search_options)
     if request.tools:

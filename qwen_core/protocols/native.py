@@ -99,7 +99,8 @@ def _native_message(message: Message, multimodal: bool, names: Mapping[str, str]
     if message.tool_calls:
         out["tool_calls"] = wire_tool_calls(message.tool_calls, with_index=True)
     if message.role == "tool":
-        out["tool_call_id"] = message.tool_call_id or ""
+        if message.tool_call_id:
+            out["tool_call_id"] = message.tool_call_id
         name = message.name or names.get(message.tool_call_id or "")
         if name:
             out["name"] = name  # older deployments matched tool results by name, newer by id: send both

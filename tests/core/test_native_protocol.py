@@ -211,6 +211,7 @@ def test_multimodal_model_routes_text_only_requests_to_multimodal(settings: Qwen
     assert json.loads(wire.body)["input"]["messages"] == [{"role": "user", "content": [{"text": "hi"}]}]
 
 
+@pytest.mark.filterwarnings("ignore::qwen_core.catalogue.UnknownModelWarning")
 def test_media_on_a_text_model_is_still_routed_to_multimodal_url(settings: QwenSettings) -> None:
     request = ChatRequest("some-new-model", [Message("user", (ImagePart("https://x/a.png"), TextPart("?")))])
     wire = NativeProtocol().build_chat(request, settings, get_model_info("some-new-model"), stream=False)

@@ -32,6 +32,7 @@ def check(request: ChatRequest, api: str = "compatible", **overrides: Any) -> No
     validate_chat_request(request, get_model_info(request.model, **overrides), api)  # type: ignore[arg-type]
 
 
+@pytest.mark.filterwarnings("ignore::qwen_core.catalogue.UnknownModelWarning")
 def test_valid_requests_pass() -> None:
     check(req(tools=[TOOL], tool_choice="auto", temperature=0, top_p=1, n=1, seed=2**31 - 1))
     check(req(enable_thinking=True, thinking_budget=100, tools=[TOOL]))
@@ -90,6 +91,7 @@ def test_native_allows_64_bit_seed() -> None:
         check(req(seed=2**40), api="compatible")
 
 
+@pytest.mark.filterwarnings("ignore::qwen_core.catalogue.UnknownModelWarning")
 @pytest.mark.parametrize(
     ("request_", "overrides", "match"),
     [

@@ -160,7 +160,7 @@ def _expected_chunks(deltas: list[ChatDelta]) -> list[dict[str, Any]]:
     accumulator = StreamAccumulator()
     text = reasoning = ""
     calls: tuple[Any, ...] = ()
-    usage = finish = request_id = None
+    usage = finish = request_id = search_info = None
     model = "qwen-plus"
     chunks = []
     for delta in deltas:
@@ -175,13 +175,16 @@ def _expected_chunks(deltas: list[ChatDelta]) -> list[dict[str, Any]]:
         finish = delta.finish_reason or finish
         request_id = delta.request_id or request_id
         model = delta.model or model
+        if delta.search_info and any(delta.search_info.values()):  # the latest informative one is kept
+            search_info = delta.search_info
         if not (delta.text or delta.reasoning or delta.tool_call_chunks or delta.usage or delta.finish_reason):
             continue
         raw: dict[str, Any] = {"request_id": request_id, "model": model, "finish_reason": finish,
                                "usage": dict(usage.raw) if usage else None}
-        if delta.search_info:
-            raw["search_info"] = dict(delta.search_info)
         extra: dict[str, Any] = {"request_id": request_id, "model": model, "finish_reason": finish}
+        if search_info:
+            raw["search_info"] = dict(search_info)
+            extra["search_info"] = dict(search_info)
         extra.update(_messages.usage_kwargs(usage))
         if delta.reasoning:
             extra["thinking_delta"] = delta.reasoning
@@ -282,6 +285,7 @@ def test_payload_equals_the_base_implementation_and_follows_changes() -> None:
     assert llm.to_payload() == _base_payload(llm)
 
 
+@pytest.mark.filterwarnings("ignore::qwen_core.catalogue.UnknownModelWarning")
 def test_payload_sees_catalogue_registrations() -> None:
     llm = Qwen(model="my-registered-finetune", api_key="sk-x", base_url="http://127.0.0.1:9")
     assert llm.to_payload()["context_window"] == llm.metadata.context_window

@@ -65,6 +65,7 @@ TEXT = "Zhang San is 30 and lives in Hangzhou"
 # -- construction, metadata, secrecy -----------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::qwen_core.catalogue.UnknownModelWarning")
 def test_is_function_calling_llm_with_catalogue_metadata() -> None:
     llm = Qwen(api_key="sk-x")
     assert isinstance(llm, FunctionCallingLLM) and Qwen.class_name() == "Qwen_LLM"
