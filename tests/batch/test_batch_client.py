@@ -104,6 +104,7 @@ def test_a_request_over_the_line_limit_is_refused_before_anything_is_sent(emu: E
     assert len(emu.requests) == 0
 
 
+@pytest.mark.filterwarnings("ignore::qwen_core.catalogue.UnknownModelWarning")  # unknown model names on purpose
 def test_failed_items_are_typed_errors_in_place(emu: Emulator, client: QwenClient) -> None:
     requests = [ask("fine 0"), ask("bad", model="qwen-plus-no-such-snapshot"), ask("fine 2")]
     job = submit_chat(client, requests)
@@ -115,6 +116,7 @@ def test_failed_items_are_typed_errors_in_place(emu: Emulator, client: QwenClien
     assert error.status == 404 and error.code == "model_not_found" and error.request_id
 
 
+@pytest.mark.filterwarnings("ignore::qwen_core.catalogue.UnknownModelWarning")  # unknown model names on purpose
 def test_a_batch_the_service_rejects_fails_every_item_with_the_reason(client: QwenClient) -> None:
     job = submit_chat(client, [ask("a", model="qwen-mt-plus"), ask("b", model="qwen-mt-plus")])
     final = client.batch.with_schedule(QUICK_POLL).wait(job, show_progress=False)
@@ -169,6 +171,7 @@ def test_retrieve_without_waiting_refuses_an_unfinished_job(emu: Emulator, clien
     client.batch.cancel_job(job)
 
 
+@pytest.mark.filterwarnings("ignore::qwen_core.catalogue.UnknownModelWarning")  # unknown model names on purpose
 def test_batch_test_model_runs_end_to_end_on_its_own_url(emu: Emulator, client: QwenClient) -> None:
     job = submit_chat(client, [ask(f"t{n}", model=TEST_MODEL) for n in range(101)])
     assert len(job.batch_ids) == 2  # batch-test-model files hold at most 100 lines
