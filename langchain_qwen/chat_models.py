@@ -15,13 +15,14 @@ from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.base import OutputParserLike
 from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import Self
 
+from langchain_qwen._batch_api import ChatBatchApi
 from langchain_qwen._connection import QwenConnection
 from langchain_qwen._errors import QwenInvalidRequestError, QwenUnsupportedFeatureError, translate_errors
 from langchain_qwen._messages import (
@@ -58,7 +59,7 @@ _CALL_KEYWORDS = frozenset(
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
 
 
-class ChatQwen(QwenConnection, BaseChatModel):
+class ChatQwen(ChatBatchApi, QwenConnection, BaseChatModel):
     """Qwen chat models (Alibaba Cloud Model Studio / DashScope), on the OpenAI-compatible or native API.
 
     Setup:
@@ -112,6 +113,15 @@ class ChatQwen(QwenConnection, BaseChatModel):
             async for chunk in llm.astream("Hello"):
                 ...
             results = await llm.abatch(["Hi", "Bye"])
+
+    Batch API (the service's asynchronous batch jobs, half the price; results within 24 h):
+        .. code-block:: python
+
+            batch_llm = ChatQwen(model="qwen-plus", use_batch_api=True)
+            answers = batch_llm.batch(["Hi", "Bye"])         # one job; AIMessages in input order
+            job_id = llm.batch_api_submit(["Hi", "Bye"])       # or submit now ...
+            llm.batch_api_status(job_id).status                # "in_progress", ...
+            answers = llm.batch_api_retrieve(job_id)           # ... collect later (any process); batch_api_cancel
 
     Tool calling:
         .. code-block:: python
@@ -413,6 +423,21 @@ class ChatQwen(QwenConnection, BaseChatModel):
                             await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                         yield chunk
         yield converter.final()
+
+    # -- batches: the service's Batch API when use_batch_api is set ---------------------------------
+
+    def batch(self, inputs: list[LanguageModelInput], config: RunnableConfig | list[RunnableConfig] | None = None,
+              *, return_exceptions: bool = False, **kwargs: Any) -> list[AIMessage]:
+        if self.use_batch_api and inputs:
+            return self._batch_via_api(inputs, config, return_exceptions, kwargs)
+        return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+
+    async def abatch(self, inputs: list[LanguageModelInput],
+                     config: RunnableConfig | list[RunnableConfig] | None = None, *, return_exceptions: bool = False,
+                     **kwargs: Any) -> list[AIMessage]:
+        if self.use_batch_api and inputs:
+            return await self._abatch_via_api(inputs, config, return_exceptions, kwargs)
+        return await super().abatch(inputs, config, return_exceptions=return_exceptions, **kwargs)
 
     # -- token counting (offline) ----------------------------------------------------------------
 

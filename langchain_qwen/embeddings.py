@@ -8,7 +8,9 @@ from langchain_core.embeddings import Embeddings
 from pydantic import AliasChoices, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
+from langchain_qwen._batch_api import BatchApiFields
 from langchain_qwen._connection import QwenBatchConnection
+from qwen_core.batch.run import aembed_with_batches, embed_with_batches
 from qwen_core.catalogue import get_embedding_model_info
 from qwen_core.embedding import (
     DEFAULT_EMBEDDING_MODEL,
@@ -19,7 +21,7 @@ from qwen_core.embedding import (
 )
 
 
-class QwenEmbeddings(QwenBatchConnection, Embeddings):
+class QwenEmbeddings(BatchApiFields, QwenBatchConnection, Embeddings):
     """Qwen text embeddings (``text-embedding-v4`` by default) for LangChain.
 
     Setup:
@@ -37,6 +39,10 @@ class QwenEmbeddings(QwenBatchConnection, Embeddings):
         max_concurrency: requests in flight at once on the async path, across all calls on this instance.
         region / base_url / workspace / timeout / max_retries: connection settings, as for ``ChatQwen``.
             Failed requests (429, 5xx, connection errors) are retried per batch by the transport.
+        use_batch_api: embed documents through the service's Batch API (half price, asynchronous): one job per
+            ``embed_documents`` call, waited for with progress (``batch_api_progress``, ``batch_api_poll_interval``,
+            ``batch_api_timeout``). Batch jobs run on the compatible endpoint, which has no ``text_type``: documents
+            are embedded without it. ``embed_query`` stays a live call.
 
     Errors are typed (:mod:`qwen_core.errors`): ``InvalidRequestError`` (also a ``ValueError``) for bad input
     before any request, ``APIError`` subclasses when a batch fails after retries. Output always has one
@@ -84,6 +90,8 @@ class QwenEmbeddings(QwenBatchConnection, Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents (``text_type="document"``), one request per batch; vectors in input order."""
+        if self.use_batch_api:
+            return embed_with_batches(self.client, texts, options=self._wait_options(), **self._options())
         return embed_texts(self.client, texts, text_type="document", **self._options())
 
     def embed_query(self, text: str) -> list[float]:
@@ -92,6 +100,8 @@ class QwenEmbeddings(QwenBatchConnection, Embeddings):
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Async :meth:`embed_documents`: batches run concurrently, at most ``max_concurrency`` in flight."""
+        if self.use_batch_api:
+            return await aembed_with_batches(self.client, texts, options=self._wait_options(), **self._options())
         return await aembed_texts(
             self.client, texts, text_type="document", limiter=self._limiter, **self._options()
         )

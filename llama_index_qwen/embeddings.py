@@ -9,8 +9,10 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr, model_validator
 from pydantic import AliasChoices
 from typing_extensions import Self
 
+from llama_index_qwen._batch_api import BatchApiFields
 from llama_index_qwen._connection import QwenBatchConnection
 from llama_index_qwen._signatures import store_span_signatures
+from qwen_core.batch.run import aembed_with_batches, embed_with_batches
 from qwen_core.catalogue import get_embedding_model_info
 from qwen_core.embedding import (
     DEFAULT_EMBEDDING_MODEL,
@@ -20,8 +22,12 @@ from qwen_core.embedding import (
     validate_dimensions,
 )
 
+#: Texts per ``_get_text_embeddings`` call with ``use_batch_api`` (LlamaIndex calls it per ``embed_batch_size``
+#: texts): one batch job per 100,000 texts rather than one per 10; the core splits a job at the service's limits.
+BATCH_API_EMBED_BATCH_SIZE = 100_000
 
-class QwenEmbedding(QwenBatchConnection, BaseEmbedding):
+
+class QwenEmbedding(BatchApiFields, QwenBatchConnection, BaseEmbedding):
     """Qwen text embeddings (``text-embedding-v4`` by default) for LlamaIndex.
 
     Queries are embedded with ``text_type="query"`` and texts with ``text_type="document"``, sent in
@@ -40,6 +46,10 @@ class QwenEmbedding(QwenBatchConnection, BaseEmbedding):
         api_key: DashScope key (default ``DASHSCOPE_API_KEY``).
         region / base_url / workspace / timeout / max_retries: connection settings, as for ``Qwen``.
         max_concurrency: requests in flight at once on the async path.
+        use_batch_api: embed texts (``IngestionPipeline``, ``VectorStoreIndex.from_documents``, ...) through the
+            service's Batch API (half price, asynchronous; compatible endpoint, so without ``text_type``); queries
+            stay live calls. ``embed_batch_size`` then defaults to 100,000 texts per job.
+            ``batch_api_progress`` / ``batch_api_poll_interval`` / ``batch_api_timeout`` set how jobs are awaited.
 
     Example (against the offline emulator):
         >>> from llama_index_qwen.embeddings import QwenEmbedding
@@ -59,6 +69,7 @@ class QwenEmbedding(QwenBatchConnection, BaseEmbedding):
         description="The embedding model (alias model).",
     )
     dimensions: int | None = Field(default=None, description="Output vector size (None: the model's default).")
+    use_batch_api: bool = Field(default=False, description="Embed texts through the service's Batch API.")
 
     _request_batch: int = PrivateAttr()
 
@@ -68,7 +79,7 @@ class QwenEmbedding(QwenBatchConnection, BaseEmbedding):
         info = get_embedding_model_info(self.model_name)
         validate_dimensions(info, self.dimensions)
         if "embed_batch_size" not in self.model_fields_set:
-            self.embed_batch_size = info.max_batch
+            self.embed_batch_size = BATCH_API_EMBED_BATCH_SIZE if self.use_batch_api else info.max_batch
         # embed_batch_size groups texts per call; a request never carries more than the model accepts
         self._request_batch = min(self.embed_batch_size, info.max_batch) if info.known else self.embed_batch_size
         return self
@@ -103,10 +114,18 @@ class QwenEmbedding(QwenBatchConnection, BaseEmbedding):
     async def _aget_text_embedding(self, text: str) -> Embedding:
         return (await self._aembed([text], "document"))[0]
 
+    def _batch_options(self) -> dict[str, Any]:
+        return {"model": self.model_name, "dimensions": self.dimensions, "batch_size": self._request_batch,
+                "options": self._wait_options()}
+
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        if self.use_batch_api:
+            return embed_with_batches(self.client, texts, **self._batch_options())
         return self._embed(texts, "document")
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        if self.use_batch_api:
+            return await aembed_with_batches(self.client, texts, **self._batch_options())
         return await self._aembed(texts, "document")
 
 

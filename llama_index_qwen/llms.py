@@ -30,6 +30,7 @@ from llama_index.core.types import BasePydanticProgram, Model
 from llama_index_instrumentation import get_dispatcher
 from pydantic import AliasChoices
 
+from llama_index_qwen._batch_api import LLMBatchApi
 from llama_index_qwen._connection import QwenConnection
 from llama_index_qwen._messages import (
     ChatStream,
@@ -75,7 +76,7 @@ _CALL_CONVERTED = frozenset({"model", "tools", "tool_choice", "parallel_tool_cal
 _CALL_KEYWORDS = frozenset({*CHAT_OPTIONS, *ALIASES, *_CALL_CONVERTED, "extra_body", "extra_headers"})
 
 
-class Qwen(QwenConnection, FunctionCallingLLM):
+class Qwen(LLMBatchApi, QwenConnection, FunctionCallingLLM):
     """Alibaba Qwen chat models (DashScope / Model Studio) as a LlamaIndex function-calling LLM.
 
     Both wire protocols are first-class: ``api="compatible"`` (the OpenAI-compatible endpoint, default) and
@@ -159,6 +160,14 @@ class Qwen(QwenConnection, FunctionCallingLLM):
 
         city = llm.structured_predict(City, PromptTemplate("Describe {place} as JSON"), place="Hangzhou")
         sllm = llm.as_structured_llm(City)
+        ```
+
+    Batch API (the service's asynchronous batch jobs at half price; ``batch_api_*`` fields set polling/progress):
+        ```python
+        conversations = [[ChatMessage(role="user", content="Hi")], [ChatMessage(role="user", content="Bye")]]
+        job_id = llm.batch_api_submit(conversations)
+        llm.batch_api_status(job_id).status       # "in_progress", ... "completed"
+        responses = llm.batch_api_retrieve(job_id)  # ChatResponse (or typed error) per conversation, in order
         ```
 
     Reasoning and usage:

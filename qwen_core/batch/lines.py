@@ -31,7 +31,8 @@ from typing import Any, Final, Literal
 import orjson
 
 from qwen_core.catalogue import ModelInfo
-from qwen_core.errors import APIError, BatchJobError, InvalidRequestError, ResponseParseError
+from qwen_core.errors import APIError, BatchJobError, InvalidRequestError, ResponseParseError, UnsupportedFeatureError
+from qwen_core.forced_output import plan_forced_output
 from qwen_core.protocols._errors import classify_error, error_from_payload
 from qwen_core.protocols.compatible import (
     CompatibleProtocol,
@@ -106,8 +107,23 @@ def _line(custom_id: int, url: str, body: bytes) -> bytes:
 def chat_line(custom_id: int, request: ChatRequest, info: ModelInfo, settings: QwenSettings) -> bytes:
     """One chat request as an input line; the request is checked against the service's rules first.
 
-    The body is built non-streamed: batch requests are never streamed (thinking models answer in one body).
+    The body is built non-streamed: batch requests are never streamed (thinking models answer in one body). A
+    forced tool call or JSON format follows the live calls' policy (:mod:`qwen_core.forced_output`: thinking off
+    for that request on hybrid models); a request that would need guiding (checked and retried answers, e.g. on
+    a thinking-only model) cannot be retried inside a batch and is refused here.
     """
+    if request.extra_headers:
+        raise InvalidRequestError(
+            "per-request headers (extra_headers) cannot travel in a batch job: a batch line carries only the JSON "
+            "body. Send these requests as live calls, or drop the headers."
+        )
+    plan = plan_forced_output(request, info)
+    if plan.guided:
+        raise UnsupportedFeatureError(
+            f"{request.model} cannot be forced to call a tool or answer in JSON natively, and a batch cannot check "
+            "and retry answers: send this request as a live call, or use a model that supports it natively"
+        )
+    request = plan.request
     validate_chat_request(request, info, "compatible")
     wire = _PROTOCOL.build_chat(request, settings, info, stream=False)
     return _line(custom_id, endpoint_for_chat(request.model), wire.body)

@@ -34,6 +34,11 @@ class WaitOptions:
     timeout: float | None = None
     show_progress: bool = True
 
+    @classmethod
+    def of(cls, poll_interval: float, timeout: float | None, show_progress: bool) -> WaitOptions:
+        """The options of an adapter's ``batch_api_poll_interval`` / ``batch_api_timeout`` / ``batch_api_progress``."""
+        return cls(PollSchedule(initial=poll_interval, maximum=max(60.0, poll_interval)), timeout, show_progress)
+
     def client(self, client: QwenClient) -> BatchClient:
         batches = client.batch
         return batches if self.schedule is None else batches.with_schedule(self.schedule)

@@ -31,6 +31,7 @@ from qwen_core.emulator.batch_files import FileStore, not_found
 from qwen_core.emulator.errors import ApiError, invalid
 from qwen_core.emulator.http import Request
 from qwen_core.emulator.plan import JSON_TYPE, Context, JsonPlan, Plan, dumps
+from qwen_core.emulator.script import HTTPFault, Script, ScriptedReply, ScriptItem
 
 ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings", "/v1/chat/ds-test")
 TEST_MODEL = "batch-test-model"
@@ -116,8 +117,9 @@ class BatchRecord:
 class BatchService:
     """The files and batches endpoints; lines run on a worker thread so the event loop keeps serving."""
 
-    def __init__(self, timing: BatchTiming | None = None) -> None:
+    def __init__(self, timing: BatchTiming | None = None, script: Script | None = None) -> None:
         self.timing = timing or BatchTiming()
+        self._script = script
         self.files = FileStore()
         self._batches: dict[str, BatchRecord] = {}
         self._lock = threading.Lock()
@@ -179,7 +181,8 @@ class BatchService:
             id=f"batch_{uuid.uuid4()}", endpoint=str(endpoint), input_file_id=source.id, completion_window=str(window),
             metadata=body.get("metadata") if isinstance(body.get("metadata"), dict) else None,
             created=time.monotonic(), created_at=int(time.time()), total=0 if problems else len(lines),
-            problems=problems, outcome=self._pool.submit(run_lines, lines) if not problems else _done(_Outcome()),
+            problems=problems,
+            outcome=_done(_Outcome()) if problems else self._pool.submit(run_lines, lines, self._script),
         )
         with self._lock:
             self._batches[record.id] = record
@@ -371,22 +374,32 @@ _HANDLERS: dict[str, Callable[[Context], Plan]] = {
 }
 
 
-def run_lines(lines: list[bytes]) -> _Outcome:
-    """Answer every line with the live handlers (validated lines only)."""
+def run_lines(lines: list[bytes], script: Script | None = None) -> _Outcome:
+    """Answer every line with the live handlers (validated lines only).
+
+    Queued script items apply to lines as to live requests of the same path (``/compatible-mode/v1/...``), in
+    file order: a :class:`ScriptedReply` sets a chat line's answer, an :class:`HTTPFault` fails the line.
+    """
     outcome = _Outcome()
     for raw in lines:
         line = json.loads(raw)
-        outcome.lines.append(_answer(line["custom_id"], line["url"], line["body"]))
+        path = "/compatible-mode/v1" + line["url"][3:]
+        item = script.take(path, "compatible", line["url"] == "/v1/chat/completions") if script else None
+        outcome.lines.append(_answer(line["custom_id"], path, line["url"], line["body"], item))
     return outcome
 
 
-def _answer(custom_id: str, url: str, body: dict[str, Any]) -> tuple[str, bytes | None, bytes | None]:
+def _answer(custom_id: str, path: str, url: str, body: dict[str, Any],
+            item: ScriptItem | None) -> tuple[str, bytes | None, bytes | None]:
     request_id = str(uuid.uuid4())
     if url == "/v1/chat/ds-test":
         return custom_id, _line(custom_id, request_id, 200, _test_body(request_id)), None
-    ctx = Context(Request("POST", "/compatible-mode/v1" + url[3:], "", "HTTP/1.1", {}, b""), body, request_id, "")
-    if body.get("stream") is True:
-        plan: Plan = compat.error_plan(ctx, invalid("Batch requests cannot be streamed: remove 'stream'."), False)
+    reply = item if isinstance(item, ScriptedReply) else None
+    ctx = Context(Request("POST", path, "", "HTTP/1.1", {}, b""), body, request_id, "", reply)
+    if isinstance(item, HTTPFault):
+        plan: Plan = compat.error_plan(ctx, ApiError(item.status, item.code, item.message), False)
+    elif body.get("stream") is True:
+        plan = compat.error_plan(ctx, invalid("Batch requests cannot be streamed: remove 'stream'."), False)
     else:
         plan = _HANDLERS[url](ctx)
     assert isinstance(plan, JsonPlan)

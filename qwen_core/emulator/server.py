@@ -109,7 +109,7 @@ class Emulator:
         self.compat_stream_errors_as_sse = compat_stream_errors_as_sse
         self.requests = RequestLog()
         self.script = Script()
-        self.batches = BatchService(batch_timing)
+        self.batches = BatchService(batch_timing, self.script)
         self._cache = PlanCache()
         self._conn_lock = threading.Lock()
         self._connections_opened = 0

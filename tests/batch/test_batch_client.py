@@ -101,6 +101,8 @@ def test_a_request_over_the_line_limit_is_refused_before_anything_is_sent(emu: E
         submit_chat(client, [ChatRequest(model="qwen-plus", messages=[])])
     with pytest.raises(InvalidRequestError, match="at least one"):
         submit_chat(client, [])
+    with pytest.raises(InvalidRequestError, match="extra_headers"):
+        submit_chat(client, [ask("h", extra_headers={"X-Trace": "1"})])
     assert len(emu.requests) == 0
 
 
@@ -224,3 +226,17 @@ def test_timing_is_configurable() -> None:
     slow = BatchTiming(validating=1.0)
     with Emulator(batch_timing=slow) as emu:
         assert emu.batches.timing is slow
+
+
+def test_forced_output_follows_the_live_policy_or_is_refused(emu: Emulator, client: QwenClient) -> None:
+    from qwen_core.errors import UnsupportedFeatureError
+    from qwen_core.types import NamedToolChoice, ToolSpec
+
+    tool = ToolSpec(name="pick", description="Pick one.", parameters={"type": "object", "properties": {}})
+    hybrid = ask("choose", model="qwen3.5-plus", tools=(tool,), tool_choice=NamedToolChoice("pick"))
+    submit_chat(client, [hybrid])
+    (lines,) = uploads(emu)
+    assert lines[0]["body"]["enable_thinking"] is False  # thinking off for that call, as live calls do
+    thinker = ask("choose", model="qwq-plus", tools=(tool,), tool_choice=NamedToolChoice("pick"))
+    with pytest.raises(UnsupportedFeatureError, match="live call"):
+        submit_chat(client, [thinker])
