@@ -15,7 +15,6 @@ from qwen_core.types import (
     Content,
     Message,
     NamedToolChoice,
-    RerankHit,
     ResponseFormat,
     Stop,
     TextPart,
@@ -59,9 +58,13 @@ def loads_body(body: bytes | str) -> Any:
     if text.startswith(_BOM):
         text = text[1:]
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except ValueError:
         raise ResponseParseError(f"the service answered with a body that is not JSON: {truncate(text)!r}") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # json accepts NaN and Infinity; the service never sends them
 
 
 def loads_event_data(data: str) -> Any:
@@ -74,13 +77,6 @@ def loads_event_data(data: str) -> Any:
 
 def truncate(text: str, limit: int = _MAX_RAW_ERROR_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def finish_reason(value: Any) -> str | None:
-    """Normalise a wire finish_reason: ``None``, ``""`` and the string ``"null"`` mean not finished (Q1)."""
-    if value is None or value in _UNFINISHED:
-        return None
-    return str(value)
 
 
 def is_finished(value: str | None) -> bool:
@@ -192,10 +188,6 @@ def put_options(request: ChatRequest, out: dict[str, Any]) -> None:
         out.update(request.extra)
 
 
-def int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def header(headers: Mapping[str, str] | None, name: str) -> str | None:
     """Case-insensitive header lookup (``name`` lower-case)."""
     if not headers:
@@ -262,51 +254,7 @@ def _merge_headers(headers: dict[str, str], extra: Mapping[str, str]) -> None:
         lower[name.lower()] = name
 
 
-def tool_arguments(value: Any) -> str:
-    """Raw JSON arguments; an object (seen from some gateways) is re-encoded, a missing value is ``""``."""
-    if isinstance(value, str):
-        return value
-    return "" if value is None else json.dumps(value, ensure_ascii=False)
-
-
-def logprobs_content(value: Any) -> list[Any] | None:
-    """``choices[i].logprobs.content`` (beside ``message``, not inside it)."""
-    if isinstance(value, Mapping):
-        content = value.get("content")
-        return content if isinstance(content, list) else None
-    return None
-
-
-def rerank_hits(results: Any) -> tuple[RerankHit, ...]:
-    """Rerank results of either protocol, sorted by descending relevance score."""
-    if not isinstance(results, list):
-        raise ResponseParseError("rerank response has no 'results' list")
-    hits = []
-    for item in results:
-        document = item.get("document")
-        if isinstance(document, Mapping):
-            document = document.get("text")
-        hits.append(
-            RerankHit(
-                index=int(item["index"]),
-                relevance_score=float(item["relevance_score"]),
-                document=document if isinstance(document, str) else None,
-            )
-        )
-    hits.sort(key=lambda hit: hit.relevance_score, reverse=True)
-    return tuple(hits)
-
-
-def usage_total(usage: Any) -> int:
-    if isinstance(usage, Mapping):
-        total = int_or_none(usage.get("total_tokens"))
-        if total is not None:
-            return total
-        return (int_or_none(usage.get("input_tokens")) or int_or_none(usage.get("prompt_tokens")) or 0)
-    return 0
-
-
-def require_mapping(payload: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(payload, Mapping):
+def require_mapping(payload: Any, what: str) -> dict[str, Any]:
+    if type(payload) is not dict:
         raise ResponseParseError(f"{what} is not a JSON object: {truncate(repr(payload))}")
     return payload

@@ -95,7 +95,9 @@ def error_from_payload(
     source: Mapping[str, Any] = inner if isinstance(inner, Mapping) else payload
     code = source.get("code")
     message = source.get("message") or source.get("msg")
-    request_id = payload.get("request_id") or _strip_chat_id(payload.get("id")) or header_id
+    request_id = payload.get("request_id")
+    if not isinstance(request_id, str) or not request_id:
+        request_id = _strip_chat_id(payload.get("id")) or header_id
     return classify_error(
         status,
         str(code) if code is not None else None,

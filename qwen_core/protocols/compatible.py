@@ -15,21 +15,28 @@ from qwen_core.errors import APIStatusError, ResponseParseError
 from qwen_core.protocols._common import (
     base_headers,
     dumps_body,
-    finish_reason,
     header,
-    int_or_none,
     loads_body,
     loads_event_data,
-    logprobs_content,
     put_options,
     require_mapping,
-    rerank_hits,
-    usage_total,
     wire_tool_calls,
 )
 from qwen_core.protocols._errors import error_from_body, error_from_payload, request_id_from_chat_id
+from qwen_core.protocols._fields import bad_field, count, join, obj, opt_int, opt_obj, opt_str
+from qwen_core.protocols._parts import (
+    check_error_payload,
+    content_text,
+    embedding_vectors,
+    finish_reason,
+    logprobs_content,
+    parse_tool_calls,
+    request_id_of,
+    rerank_hits,
+    tool_call_chunks,
+    usage_total,
+)
 from qwen_core.protocols.base import WireRequest
-from qwen_core.protocols.native import parse_tool_calls, tool_call_chunks
 from qwen_core.settings import QwenSettings
 from qwen_core.sse import SSEEvent
 from qwen_core.types import (
@@ -137,46 +144,54 @@ def build_compatible_rerank_payload(request: RerankRequest) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- responses
 
 
-def parse_compatible_usage(raw: Any) -> Usage | None:
+def parse_compatible_usage(raw: Any, path: str = "usage") -> Usage | None:
     """OpenAI-style usage; ``*_details`` may be ``null`` or hold ``null`` fields."""
-    if not raw or not isinstance(raw, Mapping):
+    fields = opt_obj(raw, path)
+    if not fields:
         return None
-    prompt = int_or_none(raw.get("prompt_tokens")) or 0
-    completion = int_or_none(raw.get("completion_tokens")) or 0
-    total = int_or_none(raw.get("total_tokens"))
-    prompt_details = raw.get("prompt_tokens_details")
-    completion_details = raw.get("completion_tokens_details")
+    prompt = count(fields.get("prompt_tokens"), join(path, "prompt_tokens")) or 0
+    completion = count(fields.get("completion_tokens"), join(path, "completion_tokens")) or 0
+    total = count(fields.get("total_tokens"), join(path, "total_tokens"))
+    prompt_details = opt_obj(fields.get("prompt_tokens_details"), join(path, "prompt_tokens_details")) or {}
+    completion_details = (
+        opt_obj(fields.get("completion_tokens_details"), join(path, "completion_tokens_details")) or {}
+    )
     return Usage(
         input_tokens=prompt,
         output_tokens=completion,
         total_tokens=prompt + completion if total is None else total,
-        cached_tokens=int_or_none(prompt_details.get("cached_tokens")) if prompt_details else None,
-        reasoning_tokens=int_or_none(completion_details.get("reasoning_tokens")) if completion_details else None,
-        image_tokens=int_or_none(prompt_details.get("image_tokens")) if prompt_details else None,
-        raw=raw,
+        cached_tokens=count(prompt_details.get("cached_tokens"), join(path, "prompt_tokens_details.cached_tokens")),
+        reasoning_tokens=count(
+            completion_details.get("reasoning_tokens"), join(path, "completion_tokens_details.reasoning_tokens")
+        ),
+        image_tokens=count(prompt_details.get("image_tokens"), join(path, "prompt_tokens_details.image_tokens")),
+        raw=fields,
     )
 
 
 def chunk_request_id(payload: Mapping[str, Any]) -> str | None:
     """The request id of a compatible body: ``request_id``, else the ``chatcmpl-<uuid>`` id without its prefix."""
     request_id = payload.get("request_id")
-    if request_id:
-        return str(request_id)
-    return request_id_from_chat_id(payload.get("id"))
+    if type(request_id) is str and request_id:
+        return request_id
+    return request_id_of(request_id) or request_id_from_chat_id(opt_str(payload.get("id"), "id"))
 
 
-def _compat_choice(raw: Mapping[str, Any], position: int, request_id: str | None) -> Choice:
-    message = raw.get("message") or {}
-    index = int_or_none(raw.get("index"))
+def _compat_choice(raw: Any, path: str, position: int, request_id: str | None) -> Choice:
+    fields = obj(raw, path)
+    message_path = join(path, "message")
+    message = opt_obj(fields.get("message"), message_path) or {}
+    index = opt_int(fields.get("index"), join(path, "index"))
     index = position if index is None else index
-    content = message.get("content")
+    tool_calls = message.get("tool_calls")
     return Choice(
         index=index,
-        text=content if isinstance(content, str) else "",
-        reasoning=message.get("reasoning_content") or "",
-        tool_calls=parse_tool_calls(message.get("tool_calls"), request_id, index),  # not by finish_reason (Q9)
-        finish_reason=finish_reason(raw.get("finish_reason")),
-        logprobs=logprobs_content(raw.get("logprobs")),
+        text=content_text(message.get("content"), join(message_path, "content")),
+        reasoning=opt_str(message.get("reasoning_content"), join(message_path, "reasoning_content")) or "",
+        # tool-call-ness is the presence of tool_calls, never finish_reason (Q9)
+        tool_calls=parse_tool_calls(tool_calls, request_id, index, join(message_path, "tool_calls")),
+        finish_reason=finish_reason(fields.get("finish_reason"), join(path, "finish_reason")),
+        logprobs=logprobs_content(fields.get("logprobs"), join(path, "logprobs")),
     )
 
 
@@ -185,15 +200,14 @@ def compatible_result_from_payload(payload: Any, headers: Mapping[str, str] | No
     if "error" in body:
         raise error_from_payload(None, body, headers)
     choices_raw = body.get("choices")
-    if not isinstance(choices_raw, list):
-        raise ResponseParseError("compatible chat response has no 'choices' list")
+    if type(choices_raw) is not list:
+        raise bad_field("choices", choices_raw, "an array (the compatible chat answer)")
     request_id = chunk_request_id(body) or header(headers, "x-request-id")
-    model = body.get("model")
     return ChatResult(
-        choices=tuple(_compat_choice(item, i, request_id) for i, item in enumerate(choices_raw)),
+        choices=tuple(_compat_choice(item, f"choices[{i}]", i, request_id) for i, item in enumerate(choices_raw)),
         usage=parse_compatible_usage(body.get("usage")),
         request_id=request_id,
-        model=model if isinstance(model, str) else None,
+        model=opt_str(body.get("model"), "model"),
     )
 
 
@@ -218,56 +232,66 @@ def parse_compatible_stream_event(event: SSEEvent) -> tuple[ChatDelta, ...]:
         raise error_from_payload(event.status if event.status and event.status >= 400 else None, payload)
     request_id = chunk_request_id(payload)
     model = payload.get("model")
+    if model is not None and type(model) is not str:
+        raise bad_field("model", model, "a string")
     raw_usage = payload.get("usage")
-    usage = parse_compatible_usage(raw_usage) if raw_usage else None
+    usage = parse_compatible_usage(raw_usage) if raw_usage is not None else None
     choices = payload.get("choices")
     if not choices:
+        if choices is not None and type(choices) is not list:
+            raise bad_field("choices", choices, "an array")
         # the include_usage chunk has "choices": [] (Q6)
         return (ChatDelta(usage=usage, request_id=request_id, model=model),) if usage is not None else ()
+    if type(choices) is not list:
+        raise bad_field("choices", choices, "an array")
     if len(choices) == 1:
         return (_compat_delta(choices[0], 0, usage, request_id, model),)
     return tuple(_compat_delta(item, i, usage, request_id, model) for i, item in enumerate(choices))
 
 
-def _compat_delta(
-    raw: Mapping[str, Any], position: int, usage: Usage | None, request_id: str | None, model: Any
-) -> ChatDelta:
-    # hot path (once per token): plain dict reads, ChatDelta built positionally (field order of types.py)
-    delta = raw.get("delta") or {}
+def _compat_delta(raw: Any, position: int, usage: Usage | None, request_id: str | None, model: str | None) -> ChatDelta:
+    # hot path (once per token): plain dict reads with inline type checks, ChatDelta built positionally (field
+    # order of types.py); anything unusual goes through the checked parsers, which name the offending path
+    if type(raw) is not dict:
+        raise bad_field(f"choices[{position}]", raw, "an object")
+    delta = raw.get("delta")
+    if type(delta) is not dict:
+        delta = opt_obj(delta, f"choices[{position}].delta") or {}
     content = delta.get("content")
+    reasoning = delta.get("reasoning_content")
     calls = delta.get("tool_calls")
     logprobs = raw.get("logprobs")
     index = raw.get("index")
     reason = raw.get("finish_reason")
+    role = delta.get("role")
+    path = f"choices[{position}]"
+    if not (type(content) is str or content is None) or not (type(reasoning) is str or reasoning is None) or not (
+        (type(index) is int or index is None) and (type(role) is str or role is None)
+    ):
+        content = content_text(content, path + ".delta.content")
+        reasoning = opt_str(reasoning, path + ".delta.reasoning_content")
+        index = opt_int(index, path + ".index")
+        role = opt_str(role, path + ".delta.role")
     return ChatDelta(
         position if index is None else index,
-        content if type(content) is str else "",  # null while reasoning or calling tools
-        delta.get("reasoning_content") or "",
-        tool_call_chunks(calls) if calls else (),
-        None if reason is None or reason == "" else reason,  # JSON null while generating
+        content or "",  # null while reasoning or calling tools
+        reasoning or "",
+        tool_call_chunks(calls, path + ".delta.tool_calls") if calls else (),
+        None if reason is None or reason == "" else finish_reason(reason, path + ".finish_reason"),
         usage,
         request_id,
         model,
-        logprobs_content(logprobs) if logprobs else None,
+        logprobs_content(logprobs, path + ".logprobs") if logprobs else None,
         None,
-        delta.get("role"),
+        role,
     )
-
-
-def _check_error_body(payload: Mapping[str, Any]) -> None:
-    if "error" in payload or ("code" in payload and "message" in payload):
-        raise error_from_payload(None, payload)
 
 
 def parse_compatible_embedding(body: bytes | str) -> EmbeddingResult:
     payload = require_mapping(loads_body(body), "compatible embedding response")
-    _check_error_body(payload)
-    items = payload.get("data")
-    if not isinstance(items, list):
-        raise ResponseParseError("compatible embedding response has no 'data' list")
-    ordered = sorted(items, key=lambda item: int(item.get("index", 0)))
+    check_error_payload(payload)
     return EmbeddingResult(
-        vectors=tuple(tuple(item["embedding"]) for item in ordered),
+        vectors=embedding_vectors(payload.get("data"), "data", "index"),
         total_tokens=usage_total(payload.get("usage")),
         request_id=chunk_request_id(payload),
     )
@@ -276,13 +300,13 @@ def parse_compatible_embedding(body: bytes | str) -> EmbeddingResult:
 def parse_compatible_rerank(body: bytes | str) -> RerankResult:
     """Compatible rerank answer: ``results`` at the top level or under ``output`` (envelope unconfirmed)."""
     payload = require_mapping(loads_body(body), "compatible rerank response")
-    _check_error_body(payload)
-    results = payload.get("results")
+    check_error_payload(payload)
+    results, path = payload.get("results"), "results"
     output = payload.get("output")
-    if results is None and isinstance(output, Mapping):
-        results = output.get("results")
+    if results is None and type(output) is dict:
+        results, path = output.get("results"), "output.results"
     return RerankResult(
-        hits=rerank_hits(results),
+        hits=rerank_hits(results, path),
         total_tokens=usage_total(payload.get("usage")),
         request_id=chunk_request_id(payload),
     )

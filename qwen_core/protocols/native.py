@@ -7,7 +7,7 @@ and benchmarks can use them directly. Quirk numbers (Q1...) refer to the protoco
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 from qwen_core.catalogue import ModelInfo, NativeEndpoint
@@ -15,24 +15,30 @@ from qwen_core.errors import APIStatusError, ResponseParseError
 from qwen_core.protocols._common import (
     base_headers,
     dumps_body,
-    finish_reason,
     has_media,
     header,
-    int_or_none,
     loads_body,
     loads_event_data,
-    logprobs_content,
     put_options,
     require_mapping,
-    rerank_hits,
-    synthesize_tool_call_id,
     text_of,
-    tool_arguments,
     tool_names_by_id,
-    usage_total,
     wire_tool_calls,
 )
 from qwen_core.protocols._errors import error_from_body, error_from_payload
+from qwen_core.protocols._fields import bad_field, count, join, obj, opt_int, opt_list, opt_obj, opt_str
+from qwen_core.protocols._parts import (
+    content_text,
+    embedding_vectors,
+    finish_reason,
+    logprobs_content,
+    parse_tool_calls,
+    request_id_of,
+    rerank_hits,
+    search_info_of,
+    tool_call_chunks,
+    usage_total,
+)
 from qwen_core.protocols.base import WireRequest
 from qwen_core.settings import QwenSettings
 from qwen_core.sse import SSEEvent
@@ -52,8 +58,6 @@ from qwen_core.types import (
     RerankRequest,
     RerankResult,
     TextPart,
-    ToolCall,
-    ToolCallChunk,
     Usage,
     VideoPart,
 )
@@ -160,130 +164,116 @@ def build_native_rerank_payload(request: RerankRequest) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- responses
 
 
-def parse_native_usage(raw: Any) -> Usage | None:
+def parse_native_usage(raw: Any, path: str = "usage") -> Usage | None:
     """Native usage; ``{}`` (search streams start with it, Q18) and absent usage give ``None``.
 
-    Runs once per streamed frame, so it reads the dict directly and builds :class:`Usage` positionally.
+    Runs once per streamed frame: the common shape (integer counts, detail objects or none) is read directly;
+    anything else goes through the checked path, which names the offending field.
     """
-    if not raw or type(raw) is not dict:
+    if raw is None:
+        return None
+    if type(raw) is not dict:
+        raise bad_field(path, raw, "an object")
+    if not raw:
         return None
     get = raw.get
-    input_tokens = int_or_none(get("input_tokens")) or 0
-    output_tokens = int_or_none(get("output_tokens")) or 0
-    total = int_or_none(get("total_tokens"))
+    input_tokens = get("input_tokens", 0)
+    output_tokens = get("output_tokens", 0)
+    total = get("total_tokens")
     prompt_details = get("prompt_tokens_details")
     output_details = get("output_tokens_details")
+    input_details = get("input_tokens_details")
+    if not (type(input_tokens) is int and type(output_tokens) is int and (total is None or type(total) is int)
+            and (prompt_details is None or type(prompt_details) is dict)
+            and (output_details is None or type(output_details) is dict)
+            and (input_details is None or type(input_details) is dict)):
+        return _checked_native_usage(raw, path)
     image_tokens = get("image_tokens")
+    if image_tokens is None and input_details:
+        image_tokens = input_details.get("image_tokens")
+    cached = prompt_details.get("cached_tokens") if prompt_details else None
+    reasoning = output_details.get("reasoning_tokens") if output_details else None
+    if not (_is_count(image_tokens) and _is_count(cached) and _is_count(reasoning)) or input_tokens < 0 or (
+        output_tokens < 0
+    ):
+        return _checked_native_usage(raw, path)
+    total = input_tokens + output_tokens if total is None else total  # missing on multimodal (Q18)
+    return Usage(input_tokens, output_tokens, total, cached, reasoning, image_tokens, raw)
+
+
+def _is_count(value: Any) -> bool:
+    return value is None or type(value) is int
+
+
+def _checked_native_usage(raw: dict[str, Any], path: str) -> Usage:
+    """The slow path of :func:`parse_native_usage`: every field checked, errors name their path."""
+    input_tokens = count(raw.get("input_tokens"), join(path, "input_tokens")) or 0
+    output_tokens = count(raw.get("output_tokens"), join(path, "output_tokens")) or 0
+    total = count(raw.get("total_tokens"), join(path, "total_tokens"))
+    prompt_details = opt_obj(raw.get("prompt_tokens_details"), join(path, "prompt_tokens_details")) or {}
+    output_details = opt_obj(raw.get("output_tokens_details"), join(path, "output_tokens_details")) or {}
+    input_details = opt_obj(raw.get("input_tokens_details"), join(path, "input_tokens_details")) or {}
+    image_tokens = count(raw.get("image_tokens"), join(path, "image_tokens"))
     if image_tokens is None:
-        input_details = get("input_tokens_details")
-        image_tokens = input_details.get("image_tokens") if input_details else None
+        image_tokens = count(input_details.get("image_tokens"), join(path, "input_tokens_details.image_tokens"))
     return Usage(
         input_tokens,
         output_tokens,
-        input_tokens + output_tokens if total is None else total,  # missing on multimodal (Q18)
-        int_or_none(prompt_details.get("cached_tokens")) if prompt_details else None,
-        int_or_none(output_details.get("reasoning_tokens")) if output_details else None,
-        int_or_none(image_tokens),
+        input_tokens + output_tokens if total is None else total,
+        count(prompt_details.get("cached_tokens"), join(path, "prompt_tokens_details.cached_tokens")),
+        count(output_details.get("reasoning_tokens"), join(path, "output_tokens_details.reasoning_tokens")),
+        image_tokens,
         raw,
     )
 
 
-def content_text(content: Any) -> str:
-    """Message content as text: a string, or a multimodal list ``[{"text": ...}]`` (possibly ``[]``, Q11)."""
-    if isinstance(content, str):
-        return content
-    if not content:
-        return ""
-    if len(content) == 1:
-        text = content[0].get("text")
-        return text if isinstance(text, str) else ""
-    return "".join(item.get("text") or "" for item in content if isinstance(item, Mapping))
-
-
-def search_info_of(raw: Any) -> Mapping[str, Any] | None:
-    """``output.search_info`` when it holds anything (later stream frames carry empty lists)."""
-    if isinstance(raw, Mapping) and any(raw.values()):
-        return raw
-    return None
-
-
-def parse_tool_calls(raw: Any, request_id: str | None, choice_index: int = 0) -> tuple[ToolCall, ...]:
-    """Complete tool calls of a non-streamed message; empty ids are synthesized (Q8)."""
-    if not raw:
-        return ()
-    calls = []
-    for position, item in enumerate(raw):
-        function = item.get("function") or {}
-        index = int_or_none(item.get("index"))
-        index = position if index is None else index
-        calls.append(
-            ToolCall(
-                id=item.get("id") or synthesize_tool_call_id(request_id, index, choice_index),
-                name=function.get("name") or "",
-                arguments=tool_arguments(function.get("arguments")),
-                index=index,
-            )
-        )
-    return tuple(calls)
-
-
-def tool_call_chunks(raw: Sequence[Any]) -> tuple[ToolCallChunk, ...]:
-    """Streamed tool-call fragments keyed by ``index``; continuation fragments have ``"id": ""`` (Q8)."""
-    chunks = []
-    for position, item in enumerate(raw):
-        function = item.get("function") or {}
-        index = item.get("index")
-        arguments = function.get("arguments")
-        chunks.append(
-            ToolCallChunk(
-                index=position if index is None else index,
-                id=item.get("id") or None,
-                name=function.get("name") or None,
-                arguments=arguments if isinstance(arguments, str) else tool_arguments(arguments),
-            )
-        )
-    return tuple(chunks)
-
-
-def _native_choice(raw: Mapping[str, Any], position: int, request_id: str | None) -> Choice:
-    message = raw.get("message") or {}
-    index = int_or_none(raw.get("index"))
+def _native_choice(raw: Any, path: str, position: int, request_id: str | None) -> Choice:
+    fields = obj(raw, path)
+    message = opt_obj(fields.get("message"), join(path, "message")) or {}
+    index = opt_int(fields.get("index"), join(path, "index"))
     index = position if index is None else index
+    message_path = join(path, "message")
     return Choice(
         index=index,
-        text=content_text(message.get("content")),
-        reasoning=message.get("reasoning_content") or "",
+        text=content_text(message.get("content"), join(message_path, "content")),
+        reasoning=opt_str(message.get("reasoning_content"), join(message_path, "reasoning_content")) or "",
         # tool-call-ness is the presence of tool_calls, never finish_reason ("stop" when forced, Q9)
-        tool_calls=parse_tool_calls(message.get("tool_calls"), request_id, index),
-        finish_reason=finish_reason(raw.get("finish_reason")),
-        logprobs=logprobs_content(raw.get("logprobs")),
+        tool_calls=parse_tool_calls(message.get("tool_calls"), request_id, index, join(message_path, "tool_calls")),
+        finish_reason=finish_reason(fields.get("finish_reason"), join(path, "finish_reason")),
+        logprobs=logprobs_content(fields.get("logprobs"), join(path, "logprobs")),
     )
+
+
+def _native_output(body: dict[str, Any], headers: Mapping[str, str] | None, what: str) -> dict[str, Any]:
+    """``output`` of a native answer; an error body raises its typed error."""
+    output = body.get("output")
+    if type(output) is not dict:
+        if "code" in body:
+            raise error_from_payload(None, body, headers)
+        raise bad_field("output", output, f"an object (the {what})")
+    return output
 
 
 def native_result_from_payload(payload: Any, headers: Mapping[str, str] | None = None) -> ChatResult:
     """A :class:`ChatResult` from a decoded native body, in message or text format (Q14)."""
     body = require_mapping(payload, "native chat response")
-    output = body.get("output")
-    if not isinstance(output, Mapping):
-        if "code" in body:
-            raise error_from_payload(None, body, headers)
-        raise ResponseParseError("native chat response has no 'output' object")
-    request_id = body.get("request_id") or header(headers, "x-request-id")
-    choices_raw = output.get("choices")
-    if isinstance(choices_raw, list) and choices_raw:
-        choices = tuple(_native_choice(item, i, request_id) for i, item in enumerate(choices_raw))
+    output = _native_output(body, headers, "chat answer")
+    request_id = request_id_of(body.get("request_id")) or header(headers, "x-request-id")
+    choices_raw = opt_list(output.get("choices"), "output.choices")
+    if choices_raw:
+        choices = tuple(
+            _native_choice(item, f"output.choices[{i}]", i, request_id) for i, item in enumerate(choices_raw)
+        )
     elif "text" in output:
-        text = output.get("text")  # result_format "text" (older models' default)
-        reason = finish_reason(output.get("finish_reason"))
-        choices = (Choice(text=text if isinstance(text, str) else "", finish_reason=reason),)
+        text = opt_str(output.get("text"), "output.text") or ""  # result_format "text" (older models' default)
+        choices = (Choice(text=text, finish_reason=finish_reason(output.get("finish_reason"), "output.finish_reason")),)
     else:
         raise ResponseParseError("native chat response has neither 'output.choices' nor 'output.text'")
-    model = output.get("model_name")
     return ChatResult(
         choices=choices,
         usage=parse_native_usage(body.get("usage")),
         request_id=request_id,
-        model=model if isinstance(model, str) else None,  # the native body names no model; the client fills it
+        model=opt_str(output.get("model_name"), "output.model_name"),  # the body names no model; the client fills it
         search_info=search_info_of(output.get("search_info")),
     )
 
@@ -309,80 +299,109 @@ def parse_native_stream_event(event: SSEEvent) -> tuple[ChatDelta, ...]:
         if "code" in payload:
             raise error_from_payload(event.status if event.status and event.status >= 400 else None, payload)
         return ()
+    if type(output) is not dict:
+        raise bad_field("output", output, "an object")
     request_id = payload.get("request_id")
+    if request_id is not None and type(request_id) is not str:
+        raise bad_field("request_id", request_id, "a string")
     usage = parse_native_usage(payload.get("usage"))  # cumulative per frame: the latest wins (Q6)
     search_info = search_info_of(output.get("search_info")) if "search_info" in output else None
     choices = output.get("choices")
     if choices is None:
-        text = output.get("text")
-        return (
-            ChatDelta(
-                text=text if isinstance(text, str) else "",
-                finish_reason=finish_reason(output.get("finish_reason")),
-                usage=usage,
-                request_id=request_id,
-                search_info=search_info,
-            ),
-        )
+        return (_native_text_delta(output, usage, request_id or None, search_info),)
+    if type(choices) is not list:
+        raise bad_field("output.choices", choices, "an array")
     if len(choices) == 1:
-        return (_native_delta(choices[0], 0, usage, request_id, search_info),)
-    return tuple(_native_delta(item, i, usage, request_id, search_info) for i, item in enumerate(choices))
+        return (_native_delta(choices[0], 0, usage, request_id or None, search_info),)
+    return tuple(_native_delta(item, i, usage, request_id or None, search_info) for i, item in enumerate(choices))
 
 
-def _native_delta(
-    raw: Mapping[str, Any], position: int, usage: Usage | None, request_id: str | None, search_info: Any
+def _native_text_delta(
+    output: dict[str, Any], usage: Usage | None, request_id: str | None, search_info: Any
 ) -> ChatDelta:
-    # hot path (once per token): plain dict reads, ChatDelta built positionally (field order of types.py)
-    message = raw.get("message") or {}
+    """The delta of a ``result_format: "text"`` frame (``output.text``)."""
+    return ChatDelta(
+        text=opt_str(output.get("text"), "output.text") or "",
+        finish_reason=finish_reason(output.get("finish_reason"), "output.finish_reason"),
+        usage=usage,
+        request_id=request_id,
+        search_info=search_info,
+    )
+
+
+def _native_delta(raw: Any, position: int, usage: Usage | None, request_id: str | None, search_info: Any) -> ChatDelta:
+    # hot path (once per token): plain dict reads with inline type checks, ChatDelta built positionally (field
+    # order of types.py); anything unusual goes through the checked parsers, which name the offending path
+    if type(raw) is not dict:
+        raise bad_field(f"output.choices[{position}]", raw, "an object")
+    message = raw.get("message")
+    if type(message) is not dict:
+        message = opt_obj(message, f"output.choices[{position}].message") or {}
     content = message.get("content")
+    reasoning = message.get("reasoning_content")
     calls = message.get("tool_calls")
     logprobs = raw.get("logprobs")
     index = raw.get("index")
     reason = raw.get("finish_reason")
+    role = message.get("role")
+    if not (type(reasoning) is str or reasoning is None) or not (type(index) is int or index is None) or not (
+        type(role) is str or role is None
+    ):
+        return _checked_native_delta(raw, message, position, usage, request_id, search_info)
+    path = f"output.choices[{position}]"
     return ChatDelta(
         position if index is None else index,
-        content if type(content) is str else content_text(content),
-        message.get("reasoning_content") or "",
-        tool_call_chunks(calls) if calls else (),
-        None if reason is None or reason == "null" or reason == "" else reason,  # the string "null" (Q1)
+        content if type(content) is str else content_text(content, path + ".message.content"),
+        reasoning or "",
+        tool_call_chunks(calls, path + ".message.tool_calls") if calls else (),
+        None if reason is None or reason == "null" or reason == "" else finish_reason(reason, path + ".finish_reason"),
         usage,
         request_id,
         None,  # the native body names no model
-        logprobs_content(logprobs) if logprobs else None,
+        logprobs_content(logprobs, path + ".logprobs") if logprobs else None,
         search_info,
-        message.get("role"),
+        role,
+    )
+
+
+def _checked_native_delta(
+    raw: dict[str, Any], message: dict[str, Any], position: int, usage: Usage | None, request_id: str | None,
+    search_info: Any,
+) -> ChatDelta:
+    path = f"output.choices[{position}]"
+    index = opt_int(raw.get("index"), path + ".index")
+    return ChatDelta(
+        position if index is None else index,
+        content_text(message.get("content"), path + ".message.content"),
+        opt_str(message.get("reasoning_content"), path + ".message.reasoning_content") or "",
+        tool_call_chunks(message.get("tool_calls"), path + ".message.tool_calls"),
+        finish_reason(raw.get("finish_reason"), path + ".finish_reason"),
+        usage,
+        request_id,
+        None,
+        logprobs_content(raw.get("logprobs"), path + ".logprobs"),
+        search_info,
+        opt_str(message.get("role"), path + ".message.role"),
     )
 
 
 def parse_native_embedding(body: bytes | str) -> EmbeddingResult:
     payload = require_mapping(loads_body(body), "native embedding response")
-    output = payload.get("output")
-    if not isinstance(output, Mapping):
-        if "code" in payload:
-            raise error_from_payload(None, payload)
-        raise ResponseParseError("native embedding response has no 'output' object")
-    items = output.get("embeddings")
-    if not isinstance(items, list):
-        raise ResponseParseError("native embedding response has no 'output.embeddings' list")
-    ordered = sorted(items, key=lambda item: int(item.get("text_index", 0)))  # order is not promised
+    output = _native_output(payload, None, "embedding answer")
     return EmbeddingResult(
-        vectors=tuple(tuple(item["embedding"]) for item in ordered),
+        vectors=embedding_vectors(output.get("embeddings"), "output.embeddings", "text_index"),
         total_tokens=usage_total(payload.get("usage")),
-        request_id=payload.get("request_id"),
+        request_id=request_id_of(payload.get("request_id")),
     )
 
 
 def parse_native_rerank(body: bytes | str) -> RerankResult:
     payload = require_mapping(loads_body(body), "native rerank response")
-    output = payload.get("output")
-    if not isinstance(output, Mapping):
-        if "code" in payload:
-            raise error_from_payload(None, payload)
-        raise ResponseParseError("native rerank response has no 'output' object")
+    output = _native_output(payload, None, "rerank answer")
     return RerankResult(
-        hits=rerank_hits(output.get("results")),
+        hits=rerank_hits(output.get("results"), "output.results"),
         total_tokens=usage_total(payload.get("usage")),
-        request_id=payload.get("request_id"),
+        request_id=request_id_of(payload.get("request_id")),
     )
 
 

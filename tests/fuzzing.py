@@ -1,0 +1,238 @@
+"""Mutation fuzzing of the response parsers, shared by the property-based tests and ``tests/fuzz/fuzz_integrity.py``.
+
+A mutation takes a real capture body (tests/data/captures, copies of the real service's answers), decodes its JSON
+(for SSE bodies: one event's data), replaces, deletes or retypes one random node, and encodes it again. Every
+parser of both protocols must turn the result into a well-formed result or raise a :class:`QwenError`; anything
+else (``AttributeError``, ``KeyError``, ``TypeError``, a result holding a wrong type) is a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from qwen_core.errors import QwenError
+from qwen_core.protocols.compatible import CompatibleProtocol
+from qwen_core.protocols.native import NativeProtocol
+from qwen_core.stream_parser import StreamParser
+from qwen_core.streaming import StreamAccumulator
+from qwen_core.types import ChatDelta, ChatResult, Choice, EmbeddingResult, RerankHit, RerankResult, ToolCall, Usage
+
+CAPTURES = Path(__file__).resolve().parent / "data" / "captures"
+PROTOCOLS = (NativeProtocol(), CompatibleProtocol())
+
+#: Values a mutation puts in place of a node: every JSON type, edge numbers, and shapes seen elsewhere in answers.
+REPLACEMENTS: tuple[Any, ...] = (
+    None, "", "x", "null", 0, 1, -1, 2**70, 1.5, -0.0, True, False, [], {}, ["x"], [None], [1, 2], {"a": 1},
+    {"text": 5}, [{"text": None}], {"index": "0"}, "\ud800", "\x00",
+)
+
+
+#: Compatible-mode answers as the protocol notes document them (§4.2-4.4, §5; the captures are all native).
+DOCUMENTED_BODIES: dict[str, bytes] = {
+    "doc-compat-chat": (
+        b'{"id":"chatcmpl-81951b98","object":"chat.completion","created":1726127645,"model":"qwen-plus",'
+        b'"system_fingerprint":null,"choices":[{"index":0,"finish_reason":"tool_calls","logprobs":null,'
+        b'"message":{"role":"assistant","content":"","reasoning_content":"hmm","tool_calls":[{"id":"call_1",'
+        b'"type":"function","index":0,"function":{"name":"get_weather","arguments":"{\\"city\\": \\"Paris\\"}"}}]}}],'
+        b'"usage":{"prompt_tokens":3019,"completion_tokens":104,"total_tokens":3123,'
+        b'"prompt_tokens_details":{"cached_tokens":2048},"completion_tokens_details":{"reasoning_tokens":5}}}'
+    ),
+    "doc-compat-stream": (
+        b'data: {"id":"chatcmpl-1","choices":[{"index":0,"delta":{"content":"","role":"assistant"},'
+        b'"finish_reason":null}],"model":"qwen-plus"}\n\n'
+        b'data: {"id":"chatcmpl-1","choices":[{"index":0,"delta":{"content":null,"reasoning_content":"Let"},'
+        b'"finish_reason":null}]}\n\n'
+        b'data: {"id":"chatcmpl-1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1",'
+        b'"type":"function","function":{"name":"f","arguments":"{\\"a\\":"}}]},"finish_reason":null}]}\n\n'
+        b'data: {"id":"chatcmpl-1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"",'
+        b'"type":"function","function":{"arguments":" 1}"}}]},"finish_reason":null,'
+        b'"logprobs":{"content":[{"token":"x","logprob":-0.1}]}}]}\n\n'
+        b'data: {"id":"chatcmpl-1","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}\n\n'
+        b'data: {"id":"chatcmpl-1","choices":[],"usage":{"prompt_tokens":22,"completion_tokens":17,'
+        b'"total_tokens":39,"completion_tokens_details":null,"prompt_tokens_details":{"cached_tokens":0}}}\n\n'
+        b"data: [DONE]\n\n"
+    ),
+    "doc-compat-error": (
+        b'{"error":{"code":"invalid_parameter_error","param":null,"message":"<400> bad","type":'
+        b'"invalid_request_error"},"id":"chatcmpl-07df985b","request_id":"07df985b"}'
+    ),
+    "doc-compat-embedding": (
+        b'{"object":"list","data":[{"object":"embedding","index":1,"embedding":[0.5,-0.25]},'
+        b'{"object":"embedding","index":0,"embedding":[0.1,0.2]}],"model":"text-embedding-v4",'
+        b'"usage":{"prompt_tokens":4,"total_tokens":4},"id":"e-1"}'
+    ),
+    "doc-native-rerank": (
+        b'{"output":{"results":[{"index":0,"relevance_score":0.93,"document":{"text":"doc a"}},'
+        b'{"index":2,"relevance_score":0.34}]},"usage":{"total_tokens":79},"request_id":"r-1"}'
+    ),
+}
+
+
+def capture_bodies() -> dict[str, bytes]:
+    """Every recorded response body by capture name, and the documented compatible-mode shapes."""
+    bodies = {
+        path.name.removesuffix(".response.body.txt"): path.read_bytes()
+        for path in sorted(CAPTURES.glob("*.response.body.txt"))
+    }
+    return {**bodies, **DOCUMENTED_BODIES}
+
+
+def _nodes(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _nodes(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nodes(item, (*path, index))
+
+
+def mutate_json(value: Any, rng: random.Random) -> Any:
+    """``value`` with one random node replaced, deleted, or wrapped (a new object; ``value`` is untouched)."""
+    value = json.loads(json.dumps(value))
+    path = rng.choice(list(_nodes(value)))
+    if not path:
+        return rng.choice(REPLACEMENTS)
+    parent = value
+    for step in path[:-1]:
+        parent = parent[step]
+    key = path[-1]
+    action = rng.random()
+    if action < 0.2 and isinstance(parent, dict):
+        del parent[key]
+    elif action < 0.3:
+        parent[key] = [parent[key]]
+    else:
+        parent[key] = rng.choice(REPLACEMENTS)
+    return value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def mutate_body(body: bytes, rng: random.Random) -> bytes:
+    """A mutated copy of one capture body: its JSON mutated, or for an SSE body one event's data; sometimes bytes."""
+    if rng.random() < 0.1:
+        return _mutate_bytes(body, rng)
+    text = body.decode("utf-8-sig")
+    if not text.lstrip().startswith("{"):
+        lines = text.split("\n")
+        data_lines = [i for i, line in enumerate(lines) if line.startswith("data:") and "{" in line]
+        if not data_lines:
+            return body
+        i = rng.choice(data_lines)
+        raw = lines[i][5:].strip()
+        lines[i] = "data:" + _dumps(mutate_json(json.loads(raw), rng))
+        return "\n".join(lines).encode("utf-8", errors="surrogatepass")
+    return _dumps(mutate_json(json.loads(text), rng)).encode("utf-8", errors="surrogatepass")
+
+
+def _mutate_bytes(body: bytes, rng: random.Random) -> bytes:
+    at = rng.randrange(len(body) + 1)
+    choice = rng.random()
+    if choice < 0.4:
+        return body[:at]  # truncated
+    if choice < 0.7:
+        return body[:at] + bytes([rng.randrange(256)]) + body[at + 1:]
+    return body[:at] + b"\n" + body[at:]
+
+
+# -- the parsers under test -------------------------------------------------------------------------------------
+
+
+def parse_everything(body: bytes) -> list[str]:
+    """Feed ``body`` to every parser of both protocols; the untyped failures (an empty list when there are none)."""
+    failures: list[str] = []
+    for protocol in PROTOCOLS:
+        for name, parse in _parsers(protocol):
+            try:
+                check_well_formed(parse(body))
+            except QwenError:
+                pass
+            except Exception as exc:
+                failures.append(f"{protocol.name}.{name}: {type(exc).__name__}: {exc}")
+    return failures
+
+
+def _parsers(protocol: Any) -> list[tuple[str, Callable[[bytes], Any]]]:
+    return [
+        ("parse_chat", protocol.parse_chat),
+        ("parse_embedding", protocol.parse_embedding),
+        ("parse_rerank", protocol.parse_rerank),
+        ("parse_error", lambda body: protocol.parse_error(400, body, {})),
+        ("stream", lambda body: _stream(protocol, body)),
+    ]
+
+
+def _stream(protocol: Any, body: bytes) -> ChatResult:
+    parser = StreamParser(protocol)
+    accumulator = StreamAccumulator()
+    try:
+        for delta in parser.feed(body):
+            check_well_formed(delta)
+            accumulator.add(delta)
+        for delta in parser.flush():
+            check_well_formed(delta)
+            accumulator.add(delta)
+    except QwenError as error:
+        partial = getattr(error, "partial", None)
+        if partial is not None:
+            check_well_formed(partial)
+        raise
+    return accumulator.result()
+
+
+# -- well-formedness ---------------------------------------------------------------------------------------------
+
+_FIELD_TYPES: dict[type, dict[str, tuple[type, ...]]] = {
+    ChatResult: {"choices": (tuple,), "usage": (Usage, type(None)), "request_id": (str, type(None)),
+                 "model": (str, type(None)), "search_info": (dict, type(None))},
+    Choice: {"index": (int,), "text": (str,), "reasoning": (str,), "tool_calls": (tuple,),
+             "finish_reason": (str, type(None)), "logprobs": (tuple, list, type(None))},
+    ToolCall: {"id": (str,), "name": (str,), "arguments": (str,), "index": (int,)},
+    Usage: {"input_tokens": (int,), "output_tokens": (int,), "total_tokens": (int,),
+            "cached_tokens": (int, type(None)), "reasoning_tokens": (int, type(None)),
+            "image_tokens": (int, type(None)), "raw": (dict,)},
+    ChatDelta: {"index": (int,), "text": (str,), "reasoning": (str,), "tool_call_chunks": (tuple,),
+                "finish_reason": (str, type(None)), "usage": (Usage, type(None)), "request_id": (str, type(None)),
+                "model": (str, type(None)), "logprobs": (tuple, list, type(None)), "search_info": (dict, type(None)),
+                "role": (str, type(None))},
+    EmbeddingResult: {"vectors": (tuple,), "total_tokens": (int,), "request_id": (str, type(None))},
+    RerankResult: {"hits": (tuple,), "total_tokens": (int,), "request_id": (str, type(None))},
+    RerankHit: {"index": (int,), "relevance_score": (float,), "document": (str, type(None))},
+}
+
+
+class MalformedResult(AssertionError):
+    """A parser returned a result holding a value of the wrong type."""
+
+
+def check_well_formed(value: Any) -> None:
+    """Raise :class:`MalformedResult` when a result (or anything inside it) holds a wrong type."""
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            check_well_formed(item)
+        return
+    if not is_dataclass(value) or isinstance(value, type):
+        return
+    expected = _FIELD_TYPES.get(type(value), {})
+    for field in fields(value):
+        item = getattr(value, field.name)
+        allowed = expected.get(field.name)
+        if allowed is not None and (not isinstance(item, allowed) or (isinstance(item, bool) and bool not in allowed)):
+            raise MalformedResult(f"{type(value).__name__}.{field.name} is {item!r}")
+        if field.name in ("choices", "tool_calls", "tool_call_chunks", "hits", "usage"):
+            check_well_formed(item)
+        if field.name == "logprobs" and item is not None and not all(isinstance(i, dict) for i in item):
+            raise MalformedResult(f"{type(value).__name__}.logprobs holds a non-object: {item!r}")
+    if isinstance(value, EmbeddingResult):
+        for vector in value.vectors:
+            if not all(type(x) is float and math.isfinite(x) for x in vector):
+                raise MalformedResult(f"an embedding holds a non-float: {vector[:5]!r}")
