@@ -6,6 +6,7 @@ The same fields, names and aliases as ``llama_index_qwen._connection.QwenConnect
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, ClassVar, Literal
 
 import langchain_core
@@ -15,14 +16,14 @@ from typing_extensions import Self
 
 from qwen_core.arguments import check_arguments, model_argument_names
 from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY
-from qwen_core.lazy_client import ConnectionState, OwnsLazyClient
+from qwen_core.lazy_client import ConnectionState, OwnsLazyClient, check_picklable
 from qwen_core.settings import API_KEY_ENV
 
 
 class QwenConnection(OwnsLazyClient, BaseModel):
     """Where and how to reach the service; settings resolved once, one lazily created client per instance."""
 
-    model_config = ConfigDict(populate_by_name=True, protected_namespaces=())
+    model_config = ConfigDict(populate_by_name=True, protected_namespaces=(), arbitrary_types_allowed=True)
     framework: ClassVar[str] = f"langchain-core/{langchain_core.__version__}"
     escape_hatch: ClassVar[str | None] = None
     #: Constructor keywords the framework accepts besides the fields.
@@ -41,10 +42,28 @@ class QwenConnection(OwnsLazyClient, BaseModel):
     """Service root or protocol base URL (alias ``api_base``); wins over ``region``; else ``DASHSCOPE_BASE_URL``."""
     workspace: str | None = None
     """Workspace id (``X-DashScope-WorkSpace``); falls back to ``DASHSCOPE_WORKSPACE_ID``."""
-    timeout: float | None = Field(default=None, validation_alias=AliasChoices("timeout", "request_timeout"))
-    """Read timeout in seconds (alias ``request_timeout``; default 120)."""
+    timeout: float | tuple[float, float] | None = Field(
+        default=None, validation_alias=AliasChoices("timeout", "request_timeout")
+    )
+    """Read timeout in seconds, or ``(connect, read)`` (alias ``request_timeout``; default 10 s and 120 s)."""
+    total_timeout: float | None = None
+    """Deadline of one call or one whole stream in seconds, retries included (default: none)."""
     max_retries: int | None = None
     """Retries per request on throttling, server and connection errors (default 2)."""
+    proxy: str | None = Field(default=None, exclude=True, repr=False)
+    """Proxy URL ``http://[user:pass@]host:port`` (``""``: none); default from ``HTTPS_PROXY``/``HTTP_PROXY``/
+    ``ALL_PROXY`` minus ``NO_PROXY``. Never serialized or shown (it may hold credentials)."""
+    verify: bool | str | ssl.SSLContext | None = Field(default=None, exclude=True)
+    """TLS trust: ``True``/``False``, a CA file or directory, or an ``ssl.SSLContext``; default from
+    ``SSL_CERT_FILE``/``REQUESTS_CA_BUNDLE``/``SSL_CERT_DIR``, else certifi. Not serialized."""
+    cert: str | tuple[str, str] | None = None
+    """Client certificate (mTLS): a PEM file holding both, or ``(cert_file, key_file)``."""
+    http_client: Any = Field(default=None, exclude=True, repr=False)
+    """An ``httpx.Client`` used as given for sync calls (its own proxy and TLS settings apply). Not serialized."""
+    http_async_client: Any = Field(
+        default=None, exclude=True, repr=False, validation_alias=AliasChoices("http_async_client", "async_http_client")
+    )
+    """An ``httpx.AsyncClient`` used as given for async calls (alias ``async_http_client``). Not serialized."""
     default_headers: dict[str, str] | None = Field(default=None, repr=False)
     """Headers sent with every request (e.g. ``X-DashScope-DataInspection``, a gateway's auth); they replace the
     library's headers of the same name, ``User-Agent`` included."""
@@ -64,6 +83,10 @@ class QwenConnection(OwnsLazyClient, BaseModel):
         """Resolve the settings once (a missing key or bad URL fails here, before any request)."""
         self._connect()
         return self
+
+    def __getstate__(self) -> dict[Any, Any]:
+        check_picklable(self)
+        return BaseModel.__getstate__(self)
 
     @property
     def lc_secrets(self) -> dict[str, str]:

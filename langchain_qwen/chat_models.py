@@ -40,6 +40,7 @@ from qwen_core.arguments import (
     CHAT_OPTIONS,
     InstanceOptions,
     call_options,
+    call_timeout,
     split_pass_through,
     unknown_argument,
 )
@@ -52,8 +53,8 @@ _CALL_FIELDS = ("tools", "tool_choice", "parallel_tool_calls", "response_format"
 _FRAMEWORK_CALL_KEYS = frozenset({"stream", "ls_structured_output_format"})
 #: Every keyword a call accepts.
 _CALL_KEYWORDS = frozenset(
-    {*CHAT_OPTIONS, *ALIASES, *_CALL_FIELDS, *_FRAMEWORK_CALL_KEYS, "model", "stream_usage", "extra_body",
-     "extra_headers"}
+    {*CHAT_OPTIONS, *ALIASES, *_CALL_FIELDS, *_FRAMEWORK_CALL_KEYS, "model", "stream_usage", "timeout",
+     "extra_body", "extra_headers"}
 )
 
 StructuredOutputMethod = Literal["function_calling", "json_mode", "json_schema"]
@@ -322,10 +323,12 @@ class ChatQwen(ChatBatchApi, QwenConnection, BaseChatModel):
             options["stop"] = stop
         if "stop" in options:
             options["stop"] = _stop_option(options["stop"])
-        model, stream_usage, calls = self.model_name, self.stream_usage, {}
+        model, stream_usage, timeout, calls = self.model_name, self.stream_usage, None, {}
         for name, value in call.rest.items():
             if name == "model":
                 model = value
+            elif name == "timeout":
+                timeout = call_timeout(value)
             elif name == "stream_usage":
                 stream_usage = value
             elif name in _CALL_FIELDS:
@@ -342,6 +345,7 @@ class ChatQwen(ChatBatchApi, QwenConnection, BaseChatModel):
             stream_usage=bool(stream_usage),
             extra=call.extra,
             extra_headers=call.headers,
+            timeout=timeout,
             **options,
         )
         return request, self.model_info(model)

@@ -50,6 +50,7 @@ from qwen_core.arguments import (
     CHAT_OPTIONS,
     InstanceOptions,
     call_options,
+    call_timeout,
     split_pass_through,
     unknown_argument,
 )
@@ -71,7 +72,9 @@ _INSTANCE_OPTIONS = (
 )
 #: Per-call keywords converted here (the typed options, ``extra_body`` and ``extra_headers`` are taken apart by
 #: :func:`qwen_core.arguments.call_options`); ``extra`` is the older spelling of ``extra_body``.
-_CALL_CONVERTED = frozenset({"model", "tools", "tool_choice", "parallel_tool_calls", "response_format", "extra"})
+_CALL_CONVERTED = frozenset(
+    {"model", "tools", "tool_choice", "parallel_tool_calls", "response_format", "extra", "timeout"}
+)
 #: Every keyword a call accepts.
 _CALL_KEYWORDS = frozenset({*CHAT_OPTIONS, *ALIASES, *_CALL_CONVERTED, "extra_body", "extra_headers"})
 
@@ -304,6 +307,8 @@ class Qwen(LLMBatchApi, QwenConnection, FunctionCallingLLM):
             values["response_format"] = to_qwen_response_format(values["response_format"])
         if "stop" in values and not isinstance(values["stop"], str):
             values["stop"] = tuple(values["stop"])  # a string stays one: tuple("ab") would split it
+        if "timeout" in values:
+            values["timeout"] = call_timeout(values["timeout"])
         return ChatRequest(
             messages=to_qwen_messages(messages), extra=call.extra, extra_headers=call.headers, **values
         )

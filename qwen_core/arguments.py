@@ -109,6 +109,15 @@ def split_pass_through(values: Mapping[str, Any], source: str) -> tuple[dict[str
     return typed, raw
 
 
+def call_timeout(value: Any) -> float | None:
+    """A per-call ``timeout=``: this request's read timeout in seconds (``None``: the instance's)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise InvalidRequestError(f"a per-call timeout is a positive number of seconds, got {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True, slots=True)
 class InstanceOptions:
     """An instance's chat options after precedence (fields over the escape hatch), computed once per field set."""

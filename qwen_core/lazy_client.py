@@ -8,13 +8,17 @@ Copies and pickles (one rule for all six classes): an instance's fields travel, 
 to ship a configured object to your own workers); what is derived from them (settings, client, pools, locks,
 cached request defaults) never does. It is rebuilt lazily from the fields on first use, so a deep copy or an
 unpickled object opens its own connections; a shallow copy shares its original's pool while its connection
-settings are equal (a pool is thread-safe), and gets its own as soon as they differ.
+settings are equal (a pool is thread-safe), and gets its own as soon as they differ. Objects a user hands in
+(``http_client``, ``http_async_client``, an ``ssl.SSLContext`` as ``verify``) are shared by every copy, deep
+ones included, and make pickling fail with a ``TypeError`` saying what to pass instead: they cannot cross a
+process boundary (create them in the worker).
 """
 
 from __future__ import annotations
 
+import ssl
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from qwen_core.embedding import ConcurrencyLimiter
 from qwen_core.settings import QwenSettings, resolve_options
@@ -22,6 +26,31 @@ from qwen_core.types import Api
 
 if TYPE_CHECKING:
     from qwen_core.client import QwenClient
+
+
+#: Connection fields whose values a user hands in as live objects: shared by copies, never pickled.
+LIVE_OBJECT_FIELDS: Final = ("http_client", "http_async_client", "verify")
+
+
+def live_objects(owner: object) -> dict[str, object]:
+    """The live objects among ``owner``'s connection fields (HTTP clients, an ``ssl.SSLContext``)."""
+    found: dict[str, object] = {}
+    for name in LIVE_OBJECT_FIELDS:
+        value = getattr(owner, name, None)
+        if value is not None and (name != "verify" or isinstance(value, ssl.SSLContext)):
+            found[name] = value
+    return found
+
+
+def check_picklable(owner: object) -> None:
+    """Raise ``TypeError`` when ``owner`` holds objects that cannot cross a process boundary."""
+    held = live_objects(owner)
+    if held:
+        raise TypeError(
+            f"{type(owner).__name__} holding {', '.join(sorted(held))} cannot be pickled: such objects cannot cross "
+            "a process boundary; pass verify=<CA file path> instead of an SSLContext and create HTTP clients in "
+            "the worker"
+        )
 
 
 class LazyClient:
@@ -138,6 +167,13 @@ class OwnsLazyClient:
         state.fields = self.__dict__
         self.__pydantic_private__["_state"] = state  # type: ignore[index]  # pydantic's private storage
         return state
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Any:
+        """A deep copy shares the live objects a user handed in (HTTP clients, an SSLContext)."""
+        memo = {} if memo is None else memo
+        for value in live_objects(self).values():
+            memo[id(value)] = value
+        return super().__deepcopy__(memo)  # type: ignore[misc]  # pydantic's BaseModel, after this mixin
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)

@@ -135,7 +135,8 @@ class ChatRequest:
 
     Only options that are set (not ``None``) go on the wire. ``extra`` is merged into the payload as-is
     (top-level keys on the compatible endpoint, ``parameters`` on the native one) for options the service
-    adds later; ``extra_headers`` are sent with this request only, after the settings' headers (they win).
+    adds later; ``extra_headers`` are sent with this request only, after the settings' headers (they win);
+    ``timeout`` is this request's read timeout in seconds (``None``: the settings').
     """
 
     model: str
@@ -162,6 +163,7 @@ class ChatRequest:
     stream_usage: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: float | None = None
 
 
 @dataclass(slots=True)

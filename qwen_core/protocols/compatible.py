@@ -328,6 +328,7 @@ class CompatibleProtocol:
             headers=base_headers(settings, stream=stream, native=False, extra=request.extra_headers),
             body=dumps_body(build_compatible_chat_payload(request, info, stream=stream)),
             stream=stream,
+            timeout=request.timeout,
         )
 
     def parse_chat(self, body: bytes, *, status: int = 200, headers: Mapping[str, str] | None = None) -> ChatResult:

@@ -422,6 +422,7 @@ class NativeProtocol:
             headers=base_headers(settings, stream=stream, native=True, extra=request.extra_headers),
             body=dumps_body(payload),
             stream=stream,
+            timeout=request.timeout,
         )
 
     def parse_chat(self, body: bytes, *, status: int = 200, headers: Mapping[str, str] | None = None) -> ChatResult:

@@ -17,6 +17,7 @@ from typing import Any
 
 import langchain_core
 import pytest
+from connection_fields import NETWORK_FIELDS, PROXY_SECRET, check_network_settings
 from langchain_core.documents import Document
 from langchain_core.load import dumpd, dumps
 from lc_common import API_KEY, ModelFactory
@@ -228,3 +229,51 @@ def test_a_spawned_worker_uses_a_pickled_model(make: ModelFactory, emu: Emulator
         content, name = pool.submit(_invoke_in_worker, model).result(timeout=120)
     assert content == expected and name != multiprocessing.current_process().name
     assert emu.requests.last.headers["x-from"] == "parent"
+
+
+# -- network fields -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_network_fields_reach_the_settings_and_stay_out_of_dumps(cls: type[Any]) -> None:
+    model = cls(api_key=API_KEY, base_url="http://127.0.0.1:9", **NETWORK_FIELDS)
+    check_network_settings(model)
+    dumped = [repr(model), json.dumps(model.model_dump(mode="json"), default=str)]
+    if isinstance(model, ChatQwen):
+        dumped.append(dumps(model))
+    for text in dumped:
+        assert PROXY_SECRET not in text and API_KEY not in text
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_own_httpx_clients_reach_the_settings_are_shared_by_copies_and_never_pickled(cls: type[Any]) -> None:
+    httpx = pytest.importorskip("httpx")
+    with httpx.Client() as client:
+        async_client = httpx.AsyncClient()
+        model = cls(api_key=API_KEY, base_url="http://127.0.0.1:9", http_client=client,
+                    async_http_client=async_client)  # the LlamaIndex OpenAI spelling is accepted too
+        assert (model.settings.http_client, model.settings.http_async_client) == (client, async_client)
+        clone = copy.deepcopy(model)
+        assert clone.http_client is client and clone.http_async_client is async_client
+        assert clone.settings.http_client is client
+        with pytest.raises(TypeError, match="create HTTP clients in the worker"):
+            pickle.dumps(model)
+        fields = dumpd(model)["kwargs"] if isinstance(model, ChatQwen) else model.model_dump()
+        assert "http_client" not in fields and "http_async_client" not in fields
+        asyncio.run(async_client.aclose())
+
+
+def test_per_call_timeout(make: ModelFactory, emu: Emulator) -> None:
+    from qwen_core.emulator import SlowFirstByte
+    from qwen_core.errors import APITimeoutError
+
+    model = make(timeout=30)
+    emu.enqueue(SlowFirstByte(delay=1.0))
+    with pytest.raises(APITimeoutError):
+        model.invoke("hi", timeout=0.2)
+    emu.enqueue(SlowFirstByte(delay=1.0))
+    with pytest.raises(APITimeoutError):
+        asyncio.run(model.ainvoke("hi", timeout=0.2))
+    with pytest.raises(InvalidRequestError, match="positive number of seconds"):
+        model.invoke("hi", timeout=-1)
+    assert model.invoke("hi", timeout=5).content

@@ -12,17 +12,19 @@ import copy
 import json
 import multiprocessing
 import pickle
+import ssl
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import llama_index.core
 import pytest
+from connection_fields import NETWORK_FIELDS, PROXY_SECRET, check_network_settings
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.schema import NodeWithScore, TextNode
 
 from llama_index_qwen import Qwen, QwenEmbedding, QwenRerank
-from qwen_core.emulator import Emulator
-from qwen_core.errors import InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
+from qwen_core.emulator import Emulator, SlowFirstByte
+from qwen_core.errors import APITimeoutError, InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
 
 API_KEY = "sk-emulator-secret-0123456789"
 USER = [ChatMessage(role="user", content="Hello there")]
@@ -197,3 +199,39 @@ def test_a_spawned_worker_uses_a_pickled_model(emu: Emulator) -> None:
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         assert pool.submit(_chat_in_worker, llm).result(timeout=120) == expected
     assert emu.requests.last.headers["x-from"] == "parent"
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_network_fields_reach_the_settings_and_stay_out_of_dumps(cls: type[Any]) -> None:
+    model = cls(api_key=API_KEY, base_url="http://127.0.0.1:9", **NETWORK_FIELDS)
+    check_network_settings(model)
+    for text in (repr(model), model.to_json(), str(model.model_dump())):
+        assert PROXY_SECRET not in text and API_KEY not in text
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_live_objects_are_shared_by_copies_and_never_pickled(cls: type[Any]) -> None:
+    httpx = pytest.importorskip("httpx")
+    context = ssl.create_default_context()
+    with httpx.Client() as client:
+        model = cls(api_key=API_KEY, base_url="http://127.0.0.1:9", http_client=client)
+        with_context = cls(api_key=API_KEY, base_url="http://127.0.0.1:9", verify=context)
+        assert model.settings.http_client is client and with_context.settings.verify is context
+        assert copy.deepcopy(model).http_client is client and copy.deepcopy(with_context).verify is context
+        for holder, what in ((model, "http_client"), (with_context, "verify")):
+            with pytest.raises(TypeError, match=f"holding {what} cannot be pickled"):
+                pickle.dumps(holder)
+        assert "http_client" not in model.to_dict() and "verify" not in with_context.to_dict()
+
+
+def test_per_call_timeout(emu: Emulator) -> None:
+    llm = _build(Qwen, emu, timeout=30)
+    emu.enqueue(SlowFirstByte(delay=1.0))
+    with pytest.raises(APITimeoutError):
+        llm.chat(USER, timeout=0.2)
+    emu.enqueue(SlowFirstByte(delay=1.0))
+    with pytest.raises(APITimeoutError):
+        asyncio.run(llm.achat(USER, timeout=0.2))
+    with pytest.raises(InvalidRequestError, match="positive number of seconds"):
+        llm.chat(USER, timeout="soon")
+    assert llm.chat(USER, timeout=5).message.content
