@@ -57,6 +57,41 @@ def _params(api: str) -> dict[str, Any]:
     return {"model": "qwen-plus", "api": api, **_STATE["connection"]}
 
 
+#: The image tests run on a vision model (qwen-plus reads text only).
+VISION_MODEL = "qwen3-vl-plus"
+#: The picture the standard image tests download; offline, a local PNG stands in for it (no network here).
+_IMAGE_URL = "https://raw.githubusercontent.com/langchain-ai/docs/"
+
+
+def _png() -> bytes:
+    """A valid 2x2 RGB PNG."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(autouse=True)
+def _offline_image(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if _STATE.get("emu") is None or not request.node.name.startswith("test_image"):
+        return
+    import httpx
+
+    real_get = httpx.get
+
+    def get(url: str, *args: Any, **kwargs: Any) -> httpx.Response:
+        if str(url).startswith(_IMAGE_URL):
+            return httpx.Response(200, content=_png(), headers={"content-type": "image/png"})
+        return real_get(url, *args, **kwargs)
+
+    monkeypatch.setattr(httpx, "get", get)
+
+
 class _Base(ChatModelIntegrationTests):
     api = "compatible"
 
@@ -72,6 +107,8 @@ class _Base(ChatModelIntegrationTests):
     async def model(self, request: pytest.FixtureRequest) -> AsyncIterator[ChatQwen]:
         """The standard fixture, plus closing the connection pools (each test gets a fresh event loop)."""
         extra = getattr(request, "param", None) or {}
+        if request.node.name.startswith("test_image"):
+            extra = {"model": VISION_MODEL, **extra}
         model = ChatQwen(**{**self.standard_chat_model_params, **self.chat_model_params, **extra})
         yield model
         await model.aclose()
@@ -87,6 +124,14 @@ class _Base(ChatModelIntegrationTests):
     @property
     def model_override_value(self) -> str:
         return "qwen-turbo"
+
+    @property
+    def supports_image_inputs(self) -> bool:
+        return True  # on VISION_MODEL (the model fixture picks it for the image tests)
+
+    @property
+    def supports_image_urls(self) -> bool:
+        return True
 
 
 class TestChatQwenCompatible(_Base):
