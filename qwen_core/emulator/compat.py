@@ -54,6 +54,8 @@ def chat_completions(ctx: Context) -> Plan:
     except ApiError as err:
         return error_plan(ctx, err, stream)
     completion = reply.generate(req, ctx.request_id, ctx.script)
+    if ctx.prompt_cache is not None:
+        completion.cached_input_tokens = ctx.prompt_cache(req)
     created = int(time.time())
     if not req.stream:
         body = _full_body(ctx, req, completion, created)
@@ -76,7 +78,7 @@ def _usage(req: ChatRequest, completion: Completion) -> dict[str, Any]:
     usage: dict[str, Any] = {
         "prompt_tokens": inp, "completion_tokens": out,
         "total_tokens": completion.usage_override.get("total_tokens", inp + out),
-        "prompt_tokens_details": {"cached_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": completion.cached_tokens()},
     }
     if req.thinking or completion.reasoning_tokens():
         usage["completion_tokens_details"] = {"reasoning_tokens": completion.reasoning_tokens()}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from typing import Any
 
 from qwen_core import tokenizer
-from qwen_core.emulator import reply
+from qwen_core.emulator import reply, search
 from qwen_core.emulator.chat import (
     ChatRequest,
     Endpoint,
@@ -97,6 +98,8 @@ def generation(ctx: Context, endpoint: Endpoint) -> Plan:
     except ApiError as err:
         return error_plan(ctx, err, stream)
     completion = reply.generate(req, ctx.request_id, ctx.script)
+    if ctx.prompt_cache is not None:
+        completion.cached_input_tokens = ctx.prompt_cache(req)
     timeout = 1800 if req.thinking else 180
     if not stream:
         headers = ctx.service_headers(JSON_TYPE, finished=True, timeout=timeout)
@@ -105,21 +108,49 @@ def generation(ctx: Context, endpoint: Endpoint) -> Plan:
     return _stream_plan(ctx, headers, _frames(ctx, req, completion))
 
 
+def usage_style(req: ChatRequest) -> str:
+    """Which usage shape the service sends for this model (from the captures, §3.2 and Q18).
+
+    ``text``: ``prompt_tokens_details.cached_tokens`` on every answer; ``plain``: no details (qwen-mt);
+    ``multimodal``: input/output token details with text and image counts (``prompt_tokens_details: {}`` with
+    images); ``vl-legacy`` (qwen-vl-*): input, output and image tokens only, no ``total_tokens``.
+    """
+    if req.endpoint == "multimodal":
+        return "vl-legacy" if req.model.startswith("qwen-vl-") else "multimodal"
+    return "plain" if req.model.startswith("qwen-mt-") else "text"
+
+
 def _usage(req: ChatRequest, completion: Completion, out: int, reasoning: int, plugins: bool = True) -> dict[str, Any]:
     over = completion.usage_override
     inp = completion.prompt_tokens()
     out = over.get("output_tokens", out)
-    usage: dict[str, Any] = {"input_tokens": inp, "output_tokens": out, "total_tokens": over.get("total_tokens",
-                                                                                               inp + out)}
-    if req.thinking or reasoning:
-        usage["output_tokens_details"] = {"reasoning_tokens": over.get("reasoning_tokens", reasoning)}
+    reasoning = over.get("reasoning_tokens", reasoning)
+    style = usage_style(req)
+    usage: dict[str, Any] = {"input_tokens": inp, "output_tokens": out}
+    if style != "vl-legacy":
+        usage["total_tokens"] = over.get("total_tokens", inp + out)
+    if style == "multimodal":
+        usage.update(_multimodal_details(req, completion.image_tokens, inp, out, reasoning))
+    elif req.thinking or reasoning:
+        usage["output_tokens_details"] = {"reasoning_tokens": reasoning}
     if req.endpoint == "multimodal" and completion.image_tokens:
         usage["image_tokens"] = completion.image_tokens
     if completion.plugins and (plugins or completion.search_info is not None):
         usage["plugins"] = completion.plugins
-    if req.params.get("logprobs") or req.params.get("enable_search"):
-        usage["prompt_tokens_details"] = {"cached_tokens": 0}
+    if style == "text":
+        usage["prompt_tokens_details"] = {"cached_tokens": completion.cached_tokens()}
     return usage
+
+
+def _multimodal_details(req: ChatRequest, images: int, inp: int, out: int, reasoning: int) -> dict[str, Any]:
+    inputs = {"text_tokens": max(inp - images, 0), **({"image_tokens": images} if images else {})}
+    outputs = {"text_tokens": max(out - reasoning, 0)}
+    if req.thinking or reasoning:
+        outputs["reasoning_tokens"] = reasoning
+    details: dict[str, Any] = {"input_tokens_details": inputs, "output_tokens_details": outputs}
+    if images:
+        details["prompt_tokens_details"] = {}
+    return details
 
 
 def _content(req: ChatRequest, text: str) -> Any:
@@ -197,17 +228,41 @@ class _Accumulator:
 
 def _frames(ctx: Context, req: ChatRequest, completion: Completion) -> list[bytes]:
     events: list[bytes] = []
-    multi = len(completion.choices) > 1 or bool(req.tools)
+    if search.prepends_results(req) and completion.search_info is not None:
+        events.append(sse_event(1, dumps(_search_frame(ctx, req, completion))))
+        completion = replace(completion, search_info=search.EMPTY_SEARCH_INFO)
+    multi = len(completion.choices) > 1 or (bool(req.tools) and req.endpoint == "text")
     for choice in completion.choices:
         acc = _Accumulator()
         thinking = req.thinking or bool(choice.reasoning_pieces)
-        for step in reply.stream_steps(choice):
+        for step in _steps(req, choice):
             acc.add(step)
-            output = _frame_output(req, completion, choice, step, acc, thinking, multi)
+            # multimodal models drop reasoning_content from incremental frames once the answer starts
+            shows_reasoning = thinking and (req.endpoint == "text" or not req.incremental or bool(step.reasoning))
+            output = _frame_output(req, completion, choice, step, acc, shows_reasoning, multi)
             usage = _usage(req, completion, step.out_tokens, step.reasoning_tokens, not step.reasoning)
             data = dumps({"output": output, "usage": usage, "request_id": ctx.request_id})
             events.append(sse_event(len(events) + 1, data))
     return events
+
+
+def _steps(req: ChatRequest, choice: Choice) -> list[Step]:
+    """The stream steps; multimodal models finish on their last text frame instead of an empty one."""
+    steps = reply.stream_steps(choice)
+    last = steps[-1]
+    if req.endpoint == "multimodal" and len(steps) > 1 and not (last.content or last.reasoning or last.tool_frags) \
+            and steps[-2].content:
+        steps[-2].finish = last.finish
+        steps.pop()
+    return steps
+
+
+def _search_frame(ctx: Context, req: ChatRequest, completion: Completion) -> dict[str, Any]:
+    """The first frame of a stream with ``prepend_search_result``: the results, no text, an empty usage."""
+    message = {"content": _content(req, ""), "role": "assistant"}
+    choices = [{"message": message, "finish_reason": "null"}]
+    return {"output": {"choices": choices, "search_info": completion.search_info}, "usage": {},
+            "request_id": ctx.request_id}
 
 
 def _frame_output(req: ChatRequest, completion: Completion, choice: Choice, step: Step, acc: _Accumulator,

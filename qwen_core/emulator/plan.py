@@ -39,6 +39,8 @@ class Context:
     base_url: str
     script: ChatScript | None = None
     compat_stream_errors_as_sse: bool = True
+    #: Cached input tokens of a chat request (the emulator's implicit prompt cache); None: no cache.
+    prompt_cache: Callable[[Any], int] | None = None
     arrive_ms: int = field(default_factory=lambda: int(time.time() * 1000))
 
     def service_headers(self, content_type: str, finished: bool, timeout: int = 180) -> dict[str, str]:

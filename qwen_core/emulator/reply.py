@@ -5,14 +5,13 @@ The result (:class:`Completion`) is protocol-neutral; :mod:`.native` and :mod:`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from qwen_core import tokenizer
-from qwen_core.emulator import schema
+from qwen_core.emulator import schema, search
 from qwen_core.emulator.chat import ChatRequest
 from qwen_core.emulator.script import ChatScript, Disobey, ScriptedReply
 
@@ -66,6 +65,8 @@ class Completion:
     plugins: dict[str, Any] | None = None
     tool_info: list[dict[str, Any]] | None = None
     usage_override: dict[str, int] = field(default_factory=dict)
+    #: Input tokens served from the implicit prompt cache (see :mod:`.prompt_cache`).
+    cached_input_tokens: int = 0
 
     def output_tokens(self) -> int:
         return self.usage_override.get("output_tokens", sum(c.output_tokens() for c in self.choices))
@@ -75,6 +76,10 @@ class Completion:
 
     def prompt_tokens(self) -> int:
         return self.usage_override.get("input_tokens", self.input_tokens)
+
+    def cached_tokens(self) -> int:
+        """Cached input tokens as reported (never more than the input)."""
+        return min(self.usage_override.get("cached_tokens", self.cached_input_tokens), self.prompt_tokens())
 
 
 def pieces(text: str, size: int | None = None) -> list[str]:
@@ -349,27 +354,14 @@ def generate(req: ChatRequest, request_id: str, script: ChatScript | None = None
     completion = Completion(choices, req.input_tokens(), image_tokens=req.image_tokens())
     if isinstance(script, ScriptedReply) and script.usage:
         completion.usage_override = dict(script.usage)
-    if req.params.get("enable_search"):
-        completion.search_info, completion.plugins = search_info(req)
+    scripted_results = script.search_results if isinstance(script, ScriptedReply) else None
+    if req.params.get("enable_search") or scripted_results is not None:
+        completion.search_info, completion.plugins = search.search_info(req, scripted_results)
     if req.params.get("enable_code_interpreter") and req.thinking:
         completion.tool_info = [{"code_interpreter": {"code": f"# {req.last_user_text.strip()}"},
                                  "type": "code_interpreter"}]
         completion.plugins = {**(completion.plugins or {}), "code_interpreter": {"count": 1}}
     return completion
-
-
-def search_info(req: ChatRequest) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Deterministic ``search_info`` and ``usage.plugins`` for a web-search request."""
-    query = req.last_user_text.strip() or "query"
-    digest = hashlib.sha1(query.encode()).hexdigest()[:8]
-    results = [
-        {"index": i, "title": f"Result {i} for {query}", "url": f"https://example.com/search/{digest}/{i}",
-         "site_name": "Example", "icon": "https://example.com/favicon.ico"}
-        for i in (1, 2)
-    ]
-    options = req.params.get("search_options") or {}
-    strategy = options.get("search_strategy", "turbo") if isinstance(options, dict) else "turbo"
-    return {"search_results": results, "extra_tool_info": []}, {"search": {"count": 1, "strategy": strategy}}
 
 
 def logprobs(text: str, top: int) -> dict[str, Any]:

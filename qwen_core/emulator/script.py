@@ -40,9 +40,11 @@ class ScriptedReply:
         tool_calls: tool calls to return (names and arguments).
         finish_reason: overrides the computed one (``"stop"``, ``"tool_calls"`` or ``"length"``).
         usage: overrides of usage numbers, e.g. ``{"input_tokens": 5, "output_tokens": 7}`` (native names;
-            compatible mode maps them to prompt/completion tokens).
+            compatible mode maps them to prompt/completion tokens); ``cached_tokens`` sets the cached input tokens.
         chunks: the exact stream pieces of ``text`` (their concatenation should equal ``text``).
         chunk_size: split ``text`` and ``reasoning`` into pieces of this many characters when streaming.
+        search_results: web search results to report (``search_info.search_results`` and ``usage.plugins.search``
+            on the native protocol), e.g. ``[{"title": "...", "url": "..."}]``; ``index`` is added when missing.
     """
 
     text: str = ""
@@ -52,6 +54,7 @@ class ScriptedReply:
     usage: Mapping[str, int] | None = None
     chunks: Sequence[str] | None = None
     chunk_size: int | None = None
+    search_results: Sequence[Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

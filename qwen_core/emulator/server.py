@@ -19,6 +19,7 @@ from qwen_core.emulator.cache import SENTINEL_ID, PlanCache
 from qwen_core.emulator.errors import ApiError
 from qwen_core.emulator.http import HTTPProtocol, Request, ResponseWriter
 from qwen_core.emulator.plan import JSON_TYPE, Context, JsonPlan, Plan, StreamPlan
+from qwen_core.emulator.prompt_cache import MIN_BODY_BYTES, PromptCache
 from qwen_core.emulator.script import (
     Disconnect,
     Disobey,
@@ -111,6 +112,7 @@ class Emulator:
         self.script = Script()
         self.batches = BatchService(batch_timing, self.script)
         self._cache = PlanCache()
+        self.prompt_cache = PromptCache()
         self._conn_lock = threading.Lock()
         self._connections_opened = 0
         self._open: set[HTTPProtocol] = set()
@@ -151,9 +153,10 @@ class Emulator:
         self.script.add(items, path, protocol)
 
     def reset(self) -> None:
-        """Forget logged requests, queued items and the connection count."""
+        """Forget logged requests, queued items, remembered prompts (the prompt cache) and the connection count."""
         self.requests.clear()
         self.script.clear()
+        self.prompt_cache.clear()
         with self._conn_lock:
             self._connections_opened = 0
 
@@ -255,7 +258,7 @@ class Emulator:
             await asyncio.sleep(self.latency)
         ctx = Context(request, body, str(uuid.uuid4()), self.base_url,
                       item if isinstance(item, (ScriptedReply, Disobey)) else None, compat_stream_errors_as_sse=
-                      self.compat_stream_errors_as_sse)
+                      self.compat_stream_errors_as_sse, prompt_cache=self._prompt_cache_of(request))
         plan = self._plan(ctx, protocol, item)
         if isinstance(plan, JsonPlan):
             if isinstance(item, MalformedJSON):
@@ -286,8 +289,8 @@ class Emulator:
         if not isinstance(ctx.body, dict) and request.method == "POST":
             err = ApiError(400, "InvalidParameter", "Required body invalid, please check the request body format.")
             return self._error(ctx, protocol, err, stream)
-        if item is not None:
-            return route(ctx)
+        if item is not None or ctx.prompt_cache is not None:
+            return route(ctx)  # scripted, or its cached-token count depends on earlier requests
         key = (request.method, request.path, request.query, stream, request.body)
         cached = self._cache.get(key, ctx.request_id)
         if cached is not None:
@@ -295,6 +298,13 @@ class Emulator:
         plan = route(replace(ctx, request_id=SENTINEL_ID))
         self._cache.put(key, plan)
         return self._cache.get(key, ctx.request_id) or route(ctx)
+
+    def _prompt_cache_of(self, request: Request) -> Callable[[Any], int] | None:
+        """The implicit prompt cache for a chat request long enough to hit it (per API key), else None."""
+        if request.path not in _CHAT_PATHS or len(request.body) < MIN_BODY_BYTES:
+            return None
+        scope = request.headers.get("authorization", "")
+        return lambda req: self.prompt_cache.observe(scope, req)
 
     def _error(self, ctx: Context, protocol: Protocol, err: ApiError, stream: bool) -> Plan:
         if protocol == "compatible":

@@ -1,22 +1,24 @@
-"""Helpers for emulator tests: native SSE parsing and JSON key-layout comparison."""
+"""Helpers for emulator tests: native SSE parsing and JSON structure (key paths and types) comparison."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from qwen_core.sse import SSEDecoder, SSEEvent
-
-#: Usage/choice keys whose presence varies between real responses (quirk Q18; ``index`` only with n>1/tools).
-VARIABLE_KEYS = frozenset({
-    "prompt_tokens_details", "input_tokens_details", "output_tokens_details", "total_tokens", "index",
-    "image_tokens", "image_search", "text_tokens", "reasoning_content", "logprobs",
-})
 
 
 def events(raw: bytes) -> list[SSEEvent]:
     decoder = SSEDecoder()
     return decoder.feed(raw) + decoder.flush()
+
+
+def sse_line_kinds(raw: bytes) -> list[tuple[str, ...]]:
+    """Per native SSE frame, the kind of each line: ``id``, ``event:<name>``, ``:HTTP_STATUS/<code>``, ``data``."""
+    lines = [line for line in raw.decode("utf-8-sig").replace("\r\n", "\n").split("\n") if line]
+    kinds = [line if line.startswith(("event:", ":HTTP_STATUS/")) else line.split(":", 1)[0] for line in lines]
+    return [tuple(kinds[n: n + 4]) for n in range(0, len(kinds), 4)]
 
 
 def native_frames(raw: bytes) -> list[dict[str, Any]]:
@@ -34,37 +36,32 @@ def native_frames(raw: bytes) -> list[dict[str, Any]]:
     return out
 
 
-def layout(value: Any) -> Any:
-    """The key structure of a JSON value: dicts by keys, lists by their first element, scalars by kind."""
+def structure(value: Any, path: str = "$") -> dict[str, str]:
+    """Every key path of a JSON value with its JSON type (list items merged under ``path[]``)."""
+    out = {path: _json_type(value)}
     if isinstance(value, dict):
-        return {k: layout(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [layout(value[0])] if value else []
-    if isinstance(value, bool) or value is None:
-        return type(value).__name__
+        for key, item in value.items():
+            out.update(structure(item, f"{path}.{key}"))
+    elif isinstance(value, list):
+        for item in value:
+            out.update(structure(item, f"{path}[]"))
+    return out
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return "str"
+    if value is None:
+        return "null"
+    return {dict: "object", list: "array", str: "string"}[type(value)]
 
 
-def layout_diff(expected: Any, actual: Any, path: str = "$") -> list[str]:
-    """Differences between two layouts, ignoring :data:`VARIABLE_KEYS` and empty lists on either side."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        diffs = []
-        for key in expected.keys() | actual.keys():
-            if key in VARIABLE_KEYS and (key not in expected or key not in actual):
-                continue
-            if key not in actual:
-                diffs.append(f"{path}.{key} missing")
-            elif key not in expected:
-                diffs.append(f"{path}.{key} unexpected")
-            else:
-                diffs.extend(layout_diff(expected[key], actual[key], f"{path}.{key}"))
-        return diffs
-    if isinstance(expected, list) and isinstance(actual, list):
-        if not expected or not actual:
-            return []
-        return layout_diff(expected[0], actual[0], f"{path}[0]")
-    if expected != actual:
-        return [f"{path}: {expected} != {actual}"]
-    return []
+def structure_diff(recorded: Any, emulated: Any, tolerated: Callable[[str], bool] = lambda path: False) -> list[str]:
+    """Key paths missing from ``emulated``, extra in it (unless ``tolerated``), or of another JSON type."""
+    want, got = structure(recorded), structure(emulated)
+    diffs = [f"{p} missing" for p in sorted(want.keys() - got.keys())]
+    diffs += [f"{p} unexpected" for p in sorted(got.keys() - want.keys()) if not tolerated(p)]
+    diffs += [f"{p}: {want[p]} != {got[p]}" for p in sorted(want.keys() & got.keys()) if want[p] != got[p]]
+    return diffs
