@@ -84,7 +84,12 @@ class ChatQwen(ChatBatchApi, QwenConnection, BaseChatModel):
         api_key: secret key, from ``DASHSCOPE_API_KEY`` when omitted.
         api: ``"compatible"`` (default) or ``"dashscope"`` (native protocol).
         region / base_url / workspace: where to send requests.
-        timeout, max_retries: per-request timeout (s) and retries before the first byte.
+        timeout, max_retries: per-request timeout (s, or ``(connect, read)``) and retries before the first byte.
+        default_headers: headers for every request (per call: ``extra_headers=``; ``extra_body=`` adds body keys).
+        total_timeout, proxy, verify, cert, http_client, http_async_client: network settings.
+        Other libraries' spellings (``model_name``, ``dashscope_api_key``, ``api_base``, ``request_timeout``,
+        ``max_completion_tokens``) are accepted; unknown arguments raise ``UnknownArgumentError``. Precedence:
+        per call > fields > ``model_kwargs``. Pickles carry the key (nothing else shows it).
 
     Instantiate:
         .. code-block:: python

@@ -103,7 +103,11 @@ class Qwen(LLMBatchApi, QwenConnection, FunctionCallingLLM):
         enable_thinking, thinking_budget: reasoning switch and budget for hybrid-thinking models.
         enable_search, search_options: web search.
         timeout, max_retries: transport settings (retries happen before the first byte only).
-        additional_kwargs: extra request options sent as-is, for options the service adds later.
+        default_headers: headers for every request (per call: ``extra_headers=``; ``extra_body=`` adds body keys).
+        total_timeout, proxy, verify, cert, http_client, http_async_client: network settings.
+        additional_kwargs: request options the library does not model, sent as-is. Precedence: per call >
+            fields > ``additional_kwargs``. Other libraries' spellings (``model_name``, ``api_base``,
+            ``max_completion_tokens``, ...) are accepted; unknown arguments raise ``UnknownArgumentError``.
         model_info_overrides (or model_info): overrides of the catalogue's facts (e.g. ``{"context_window": 65536}``).
 
     Instantiate:

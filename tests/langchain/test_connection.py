@@ -277,3 +277,28 @@ def test_per_call_timeout(make: ModelFactory, emu: Emulator) -> None:
     with pytest.raises(InvalidRequestError, match="positive number of seconds"):
         model.invoke("hi", timeout=-1)
     assert model.invoke("hi", timeout=5).content
+
+
+def test_own_httpx_clients_carry_the_calls(emu: Emulator, api: str) -> None:
+    httpx = pytest.importorskip("httpx")
+    seen: list[str] = []
+
+    def record(request: Any) -> None:
+        seen.append(f"sync {request.headers['user-agent']}")
+
+    async def arecord(request: Any) -> None:
+        seen.append(f"async {request.headers['user-agent']}")
+
+    async_client = httpx.AsyncClient(event_hooks={"request": [arecord]})
+    with httpx.Client(event_hooks={"request": [record]}) as client:
+        model = _build(ChatQwen, emu, api=api, http_client=client, http_async_client=async_client)
+        model.invoke("hi")
+
+        async def use_async() -> None:
+            await model.ainvoke("hi")
+            await model.aclose()
+            await async_client.aclose()
+
+        asyncio.run(use_async())
+    assert [entry.split()[0] for entry in seen] == ["sync", "async"]
+    assert all("qwen-integrations/" in entry for entry in seen)  # our headers, sent through the user's clients

@@ -235,3 +235,27 @@ def test_per_call_timeout(emu: Emulator) -> None:
     with pytest.raises(InvalidRequestError, match="positive number of seconds"):
         llm.chat(USER, timeout="soon")
     assert llm.chat(USER, timeout=5).message.content
+
+
+def test_own_httpx_clients_carry_the_calls(emu: Emulator, api: str) -> None:
+    httpx = pytest.importorskip("httpx")
+    seen: list[str] = []
+
+    def record(request: Any) -> None:
+        seen.append("sync")
+
+    async def arecord(request: Any) -> None:
+        seen.append("async")
+
+    async_client = httpx.AsyncClient(event_hooks={"request": [arecord]})
+    with httpx.Client(event_hooks={"request": [record]}) as client:
+        llm = _build(Qwen, emu, api=api, http_client=client, async_http_client=async_client)
+        llm.chat(USER)
+
+        async def use_async() -> None:
+            await llm.achat(USER)
+            await llm.aclose()
+            await async_client.aclose()
+
+        asyncio.run(use_async())
+    assert seen == ["sync", "async"]
