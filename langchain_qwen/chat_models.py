@@ -45,6 +45,7 @@ from qwen_core.arguments import (
     unknown_argument,
 )
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo
+from qwen_core.limits import limiter_for, throttle_retries
 from qwen_core.tokenizer import count_message_tokens, count_tokens
 
 #: Per-call options set by ``bind_tools`` / ``with_structured_output`` (or passed directly).
@@ -392,8 +393,10 @@ class ChatQwen(ChatBatchApi, QwenConnection, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, info = self._build_request(messages, stop, kwargs)
-        with translate_errors():
-            result = await self.client.achat(request, info)
+        client = self.client
+        with translate_errors():  # throttling backs off in the process's limiter for this key and model
+            limiter = limiter_for(client.settings, request.model)
+            result = await limiter.run(lambda: client.achat(request, info), retries=throttle_retries(client.settings))
         return from_qwen_result(result)
 
     def _stream(

@@ -12,7 +12,9 @@ Both adapters (``langchain_qwen.QwenEmbeddings`` and ``llama_index_qwen.QwenEmbe
   other request; a batch that still fails raises its typed :class:`~qwen_core.errors.QwenError`. There are
   never ``None`` vectors and never fewer vectors than texts.
 * **Concurrency**: the sync path sends batches one after another; the async path runs them on the event loop
-  with at most ``max_concurrency`` requests in flight (an :class:`asyncio.Semaphore`, no threads). A
+  with at most ``max_concurrency`` requests in flight (an :class:`asyncio.Semaphore`, no threads), and within
+  that cap as many as the process's adaptive limiter for the key and model allows (:mod:`qwen_core.limits`:
+  it backs off on throttling, honouring ``Retry-After``, and probes upward while calls succeed). A
   :class:`ConcurrencyLimiter` shared by an adapter instance bounds in-flight requests across all of its
   concurrent calls, which matters when a framework itself fans out (LlamaIndex gathers every batch at once).
 
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING, Final, Literal, TypeVar
 
 from qwen_core.catalogue import EmbeddingModelInfo, ModelCatalogue
 from qwen_core.errors import InvalidRequestError, ResponseParseError
+from qwen_core.limits import limiter_for, throttle_retries
 from qwen_core.types import EmbeddingRequest, EmbeddingResult
 
 if TYPE_CHECKING:
@@ -256,18 +259,22 @@ async def aembed_texts(
 ) -> list[list[float]]:
     """Async :func:`embed_texts`: batches run concurrently, at most ``max_concurrency`` in flight.
 
-    Pass ``limiter`` to share one bound across concurrent calls (it then replaces ``max_concurrency``).
+    Pass ``limiter`` to share one bound across concurrent calls (it then replaces ``max_concurrency``). Within that
+    hard cap the process's adaptive limiter of this key and model (:mod:`qwen_core.limits`) sets how many run, and
+    pauses and resends on throttling.
     """
     requests = plan_requests(client.catalogue, texts, model, text_type, dimensions, batch_size)
     if not requests:
         return []
-    semaphore = limiter.semaphore() if limiter is not None else asyncio.Semaphore(
-        validate_max_concurrency(max_concurrency)
-    )
+    cap = limiter.limit if limiter is not None else validate_max_concurrency(max_concurrency)
+    semaphore = limiter.semaphore() if limiter is not None else asyncio.Semaphore(cap)
+    adaptive = limiter_for(client.settings, model)
+    retries = throttle_retries(client.settings)
 
     def job(request: EmbeddingRequest) -> Callable[[], Awaitable[list[list[float]]]]:
         async def run() -> list[list[float]]:
-            return vectors_of(await client.aembed(request), request.texts, request.dimensions)
+            result = await adaptive.run(lambda: client.aembed(request), cap, retries=retries)
+            return vectors_of(result, request.texts, request.dimensions)
 
         return run
 

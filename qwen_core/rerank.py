@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Final
 from qwen_core.catalogue import RerankModelInfo
 from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY, ConcurrencyLimiter, gather_bounded
 from qwen_core.errors import InvalidRequestError, ResponseParseError, UnsupportedFeatureError
+from qwen_core.limits import limiter_for, throttle_retries
 from qwen_core.types import RerankHit, RerankRequest, RerankResult
 
 if TYPE_CHECKING:
@@ -202,10 +203,13 @@ async def arerank(
     planned = _requests(client, query, documents, model, top_n, return_documents, instruct)
     if not planned:
         return RerankResult(hits=())
-    semaphore = (limiter or ConcurrencyLimiter(max_concurrency)).semaphore()
+    bound = limiter or ConcurrencyLimiter(max_concurrency)
+    semaphore = bound.semaphore()
+    adaptive = limiter_for(client.settings, model)  # backs off on throttling, shared by the process
+    retries = throttle_retries(client.settings)
 
     def job(request: RerankRequest) -> Callable[[], Awaitable[RerankResult]]:
-        return lambda: client.arerank(request)
+        return lambda: adaptive.run(lambda: client.arerank(request), bound.limit, retries=retries)
 
     results = await gather_bounded([job(request) for _, request in planned], semaphore)
     return merge_rerank_results([(chunk, result) for (chunk, _), result in zip(planned, results, strict=True)], top_n)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from qwen_core.errors import APIError
+from qwen_core.errors import APIError, RateLimitError
+from qwen_core.limits import THROTTLING_HANDLED
 
 _RNG = random.Random()
 
@@ -25,7 +26,12 @@ class RetryPolicy:
     jitter: float = 0.25
 
     def should_retry(self, error: BaseException, attempt: int) -> bool:
-        """Whether ``error`` on try number ``attempt`` (0-based) is retried."""
+        """Whether ``error`` on try number ``attempt`` (0-based) is retried.
+
+        A 429 inside an adaptive limiter's call is not: the limiter pauses every caller and sends it again.
+        """
+        if isinstance(error, RateLimitError) and THROTTLING_HANDLED.get():
+            return False
         return attempt < self.max_retries and isinstance(error, APIError) and error.retryable
 
     def delay(self, attempt: int, retry_after: float | None = None, *, rng: random.Random | None = None) -> float:

@@ -20,6 +20,7 @@ from qwen_core.emulator.errors import ApiError
 from qwen_core.emulator.http import HTTPProtocol, Request, ResponseWriter
 from qwen_core.emulator.plan import JSON_TYPE, Context, JsonPlan, Plan, StreamPlan
 from qwen_core.emulator.prompt_cache import MIN_BODY_BYTES, PromptCache
+from qwen_core.emulator.ratelimit import RequestRateLimit, retry_headers
 from qwen_core.emulator.script import (
     Disconnect,
     Disobey,
@@ -100,7 +101,8 @@ class Emulator:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, api_keys: Collection[str] | None = None,
                  latency: float = 0.0, chunk_interval: float = 0.0, compat_stream_errors_as_sse: bool = True,
-                 batch_timing: BatchTiming | None = None, tls: ssl.SSLContext | None = None) -> None:
+                 batch_timing: BatchTiming | None = None, tls: ssl.SSLContext | None = None,
+                 requests_per_minute: int | None = None) -> None:
         self.host = host
         self.tls = tls
         self.port = port
@@ -111,6 +113,7 @@ class Emulator:
         self.requests = RequestLog()
         self.script = Script()
         self.batches = BatchService(batch_timing, self.script)
+        self.rate_limit = RequestRateLimit(requests_per_minute) if requests_per_minute else None
         self._cache = PlanCache()
         self.prompt_cache = PromptCache()
         self._conn_lock = threading.Lock()
@@ -283,6 +286,9 @@ class Emulator:
             return plan
         if is_batch_path(request.path):
             return self.batches.handle(ctx)  # stateful: never cached
+        throttled = self._throttled(ctx, protocol)
+        if throttled is not None:
+            return throttled
         route = ROUTES.get((request.method, request.path))
         if route is None:
             return self._error(ctx, protocol, ApiError(404, "NotFound", f"Not found: {request.path}"), stream=False)
@@ -310,6 +316,21 @@ class Emulator:
         if protocol == "compatible":
             return compat.error_plan(ctx, err, stream)
         return native.error_plan(ctx, err, stream)
+
+    def _throttled(self, ctx: Context, protocol: Protocol) -> Plan | None:
+        """The 429 of a model call over ``requests_per_minute`` (per key and model), else None."""
+        if self.rate_limit is None or ctx.request.method != "POST":
+            return None
+        model = ctx.body.get("model") if isinstance(ctx.body, dict) else None
+        key = ctx.request.headers.get("authorization", "")
+        wait = self.rate_limit.take((key, str(model)))
+        if wait is None:
+            return None
+        err = ApiError(429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.")
+        plan = self._error(ctx, protocol, err, stream=False)
+        if isinstance(plan, JsonPlan):
+            plan.headers.update(retry_headers(wait))
+        return plan
 
     def _auth_error(self, request: Request) -> ApiError | None:
         header = request.headers.get("authorization", "")
