@@ -16,6 +16,7 @@ process boundary (create them in the worker).
 
 from __future__ import annotations
 
+import os
 import ssl
 import threading
 from typing import TYPE_CHECKING, Any, Final
@@ -56,13 +57,23 @@ def check_picklable(owner: object) -> None:
 class LazyClient:
     """A thread-safe holder of one :class:`QwenClient` for fixed settings and protocol."""
 
-    __slots__ = ("_api", "_client", "_lock", "_settings")
+    __slots__ = ("_api", "_client", "_lock", "_pid", "_settings")
 
     def __init__(self, settings: QwenSettings, api: Api) -> None:
         self._settings = settings
         self._api: Api = api
         self._client: QwenClient | None = None
         self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def _locked(self) -> threading.Lock:
+        """The lock; a fresh one in a forked child (a parent's thread may have held it at fork time).
+
+        The client itself is kept across a fork: its transports give the child fresh pools.
+        """
+        if self._pid != os.getpid():
+            self._lock, self._pid = threading.Lock(), os.getpid()
+        return self._lock
 
     @property
     def settings(self) -> QwenSettings:
@@ -76,7 +87,7 @@ class LazyClient:
         """The client, created on first call and reused afterwards."""
         client = self._client
         if client is None:
-            with self._lock:
+            with self._locked():
                 if self._client is None:
                     from qwen_core.client import QwenClient
 
@@ -85,7 +96,7 @@ class LazyClient:
         return client
 
     def _take(self) -> QwenClient | None:
-        with self._lock:
+        with self._locked():
             client, self._client = self._client, None
         return client
 

@@ -58,7 +58,6 @@ class SyncTransport(BaseTransport):
     def _open_pool(self, *, forked: bool) -> urllib3.PoolManager:
         if forked:
             self._abandon_parent_pool()
-            self._lock = threading.Lock()  # another thread may have held the parent's lock at fork time
         with self._lock:
             if self._pool is None:
                 self._pool, self._default_timeout = self._new_pool()
@@ -69,6 +68,7 @@ class SyncTransport(BaseTransport):
 
     def _abandon_parent_pool(self) -> None:
         """In a forked child: close this process's copies of the parent's sockets and forget its pool."""
+        self._lock = threading.Lock()  # another thread may have held the parent's lock at fork time
         pool, self._pool = self._pool, None
         if self._finalizer is not None:
             self._finalizer.detach()
@@ -144,6 +144,8 @@ class SyncTransport(BaseTransport):
 
     def close(self) -> None:
         """Close pooled connections. The transport reopens a pool if used again."""
+        if self._pool is not None and self._forked():
+            self._abandon_parent_pool()
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
