@@ -236,3 +236,21 @@ def test_own_httpx_clients_bring_their_own_proxy_and_trust(
 
         assert asyncio.run(run()) == "Echo: own client"
     assert [(seen.method, seen.target) for seen in proxy.seen] == [("CONNECT", f"127.0.0.1:{tls_emu.port}")]
+
+
+# -- base_url forms on the wire --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    ["", "/", "/compatible-mode/v1", "/api/v1/", "/compatible-mode/v1/chat/completions",
+     "/api/v1/services/aigc/text-generation/generation"],
+)
+@pytest.mark.parametrize("api", ["compatible", "dashscope"])
+def test_every_base_url_form_reaches_the_right_endpoint(plain_emu: Emulator, suffix: str, api: Api) -> None:
+    plain_emu.reset()
+    with QwenClient(api=api, api_key=KEY, base_url=plain_emu.base_url + suffix) as client:
+        assert answer(client, "chat") == answer(client, "achat") == "Echo: ping"
+    expected = ("/compatible-mode/v1/chat/completions" if api == "compatible"
+                else "/api/v1/services/aigc/text-generation/generation")
+    assert [request.path for request in plain_emu.requests] == [expected, expected]
