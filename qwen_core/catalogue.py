@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from qwen_core.errors import InvalidRequestError
+
 ThinkingMode = Literal["none", "hybrid", "thinking_only"]
 NativeEndpoint = Literal["text", "multimodal"]
 
@@ -250,6 +252,8 @@ class ModelCatalogue:
 
 
 def _lookup(table: Mapping[str, Any], name: str) -> Any:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidRequestError(f"model must be a non-empty model name such as 'qwen-plus', got {name!r}")
     key = name.strip().lower()
     while True:
         if key in table:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelCatalogue, ModelInfo
 from qwen_core.errors import ConfigurationError
-from qwen_core.forced_output import GuidedCall, plan_forced_output, result_deltas
+from qwen_core.forced_output import ForcedOutputPlan, GuidedCall, plan_forced_output, result_deltas
 from qwen_core.protocols.base import WireProtocol, WireRequest
 from qwen_core.rules import requires_stream, validate_chat_request, validate_stream_request
 from qwen_core.settings import QwenSettings
@@ -42,6 +42,7 @@ from qwen_core.types import (
     RerankRequest,
     RerankResult,
 )
+from qwen_core.validation import validate_request_values
 
 if TYPE_CHECKING:
     from qwen_core.batch.client import BatchClient
@@ -112,11 +113,21 @@ class QwenClient:
 
     def prepare_chat(self, request: ChatRequest, info: ModelInfo | None = None, *, stream: bool) -> WireRequest:
         """Validate ``request`` and build its wire request (raises before any I/O on bad input)."""
-        model_info = info or self.model_info(request.model)
-        validate_chat_request(request, model_info, self.api)
+        validate_request_values(request)
+        return self._build_chat(request, info or self.model_info(request.model), stream=stream)
+
+    def _build_chat(self, request: ChatRequest, info: ModelInfo, *, stream: bool) -> WireRequest:
+        """The service's rules for ``request`` (its values were checked on entry), then its wire request."""
+        validate_chat_request(request, info, self.api)
         if stream:
             validate_stream_request(request, self.api)
-        return self.protocol.build_chat(request, self.settings, model_info, stream=stream)
+        return self.protocol.build_chat(request, self.settings, info, stream=stream)
+
+    def _plan(self, request: ChatRequest, info: ModelInfo | None) -> tuple[ModelInfo, ForcedOutputPlan]:
+        """Entry of every chat call: argument types and ranges checked, model facts, the forced-output plan."""
+        validate_request_values(request)
+        info = info or self.model_info(request.model)
+        return info, plan_forced_output(request, info)
 
     def _with_model(self, result: ChatResult, request: ChatRequest) -> ChatResult:
         return result if result.model else replace(result, model=request.model)
@@ -130,8 +141,7 @@ class QwenClient:
         that call on hybrid models; otherwise checked, corrected and retried, raising
         :class:`~qwen_core.errors.ModelNonComplianceError` when the model never complies).
         """
-        info = info or self.model_info(request.model)
-        plan = plan_forced_output(request, info)
+        info, plan = self._plan(request, info)
         if not plan.guided:
             return self._chat_once(plan.request, info)
         guide = GuidedCall(plan, request.model)
@@ -147,7 +157,7 @@ class QwenClient:
             for delta in self._stream_once(request, info):
                 accumulator.add(delta)
             return self._with_model(accumulator.result(), request)
-        wire = self.prepare_chat(request, info, stream=False)
+        wire = self._build_chat(request, info, stream=False)
         body = self._sync.send(wire, self.protocol.parse_error)
         return self._with_model(self.protocol.parse_chat(body), request)
 
@@ -156,15 +166,14 @@ class QwenClient:
 
         A guided request (see :meth:`chat`) yields its checked answer once it is complete.
         """
-        info = info or self.model_info(request.model)
-        plan = plan_forced_output(request, info)
+        info, plan = self._plan(request, info)
         if plan.guided:
             yield from result_deltas(self.chat(request, info))
             return
         yield from self._stream_once(plan.request, info)
 
     def _stream_once(self, request: ChatRequest, info: ModelInfo) -> Generator[ChatDelta, None, None]:
-        wire = self.prepare_chat(request, info, stream=True)
+        wire = self._build_chat(request, info, stream=True)
         parser = StreamParser(self.protocol, max_event_bytes=self.max_event_bytes)
         with closing(self._sync.stream(wire, self.protocol.parse_error)) as chunks:
             for chunk in chunks:
@@ -173,8 +182,7 @@ class QwenClient:
 
     async def achat(self, request: ChatRequest, info: ModelInfo | None = None) -> ChatResult:
         """Async :meth:`chat` (native asyncio)."""
-        info = info or self.model_info(request.model)
-        plan = plan_forced_output(request, info)
+        info, plan = self._plan(request, info)
         if not plan.guided:
             return await self._achat_once(plan.request, info)
         guide = GuidedCall(plan, request.model)
@@ -190,7 +198,7 @@ class QwenClient:
             async for delta in self._astream_once(request, info):
                 accumulator.add(delta)
             return self._with_model(accumulator.result(), request)
-        wire = self.prepare_chat(request, info, stream=False)
+        wire = self._build_chat(request, info, stream=False)
         body = await self._async.send(wire, self.protocol.parse_error)
         return self._with_model(self.protocol.parse_chat(body), request)
 
@@ -198,8 +206,7 @@ class QwenClient:
         self, request: ChatRequest, info: ModelInfo | None = None
     ) -> AsyncGenerator[ChatDelta, None]:
         """Async :meth:`stream` (native asyncio); cancelling or closing early releases the connection."""
-        info = info or self.model_info(request.model)
-        plan = plan_forced_output(request, info)
+        info, plan = self._plan(request, info)
         if plan.guided:
             for delta in result_deltas(await self.achat(request, info)):
                 yield delta
@@ -209,7 +216,7 @@ class QwenClient:
                 yield delta
 
     async def _astream_once(self, request: ChatRequest, info: ModelInfo) -> AsyncGenerator[ChatDelta, None]:
-        wire = self.prepare_chat(request, info, stream=True)
+        wire = self._build_chat(request, info, stream=True)
         parser = StreamParser(self.protocol, max_event_bytes=self.max_event_bytes)
         async with aclosing(self._async.stream(wire, self.protocol.parse_error)) as chunks:
             async for chunk in chunks:

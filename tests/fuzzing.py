@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,18 @@ from qwen_core.protocols.compatible import CompatibleProtocol
 from qwen_core.protocols.native import NativeProtocol
 from qwen_core.stream_parser import StreamParser
 from qwen_core.streaming import StreamAccumulator
-from qwen_core.types import ChatDelta, ChatResult, Choice, EmbeddingResult, RerankHit, RerankResult, ToolCall, Usage
+from qwen_core.types import (
+    ChatDelta,
+    ChatRequest,
+    ChatResult,
+    Choice,
+    EmbeddingResult,
+    Message,
+    RerankHit,
+    RerankResult,
+    ToolCall,
+    Usage,
+)
 
 CAPTURES = Path(__file__).resolve().parent / "data" / "captures"
 PROTOCOLS = (NativeProtocol(), CompatibleProtocol())
@@ -236,3 +247,164 @@ def check_well_formed(value: Any) -> None:
         for vector in value.vectors:
             if not all(type(x) is float and math.isfinite(x) for x in vector):
                 raise MalformedResult(f"an embedding holds a non-float: {vector[:5]!r}")
+
+
+# -- request inputs -----------------------------------------------------------------------------------------------
+
+#: Values for option arguments: valid ones, boundaries, and every wrong kind the fuzzing found crashes with.
+OPTION_VALUES: tuple[Any, ...] = (
+    None, 0, 1, -1, 2, 4, 5, 100, 0.0, 0.5, 1.0, 1.5, 1.999, 2.0, -2.0, -2.5, 2.5, 0.0001, float("inf"),
+    float("-inf"), float("nan"), 2**63, 2**70, -(2**70), True, False, "0.5", "", [], {}, (1,), "\ud800",
+)
+OPTION_NAMES = (
+    "temperature", "top_p", "top_k", "max_tokens", "seed", "repetition_penalty", "presence_penalty", "n",
+    "logprobs", "top_logprobs", "enable_thinking", "thinking_budget", "enable_search", "parallel_tool_calls",
+)
+TEXTS: tuple[str, ...] = ("Hello", "", "json please", "日本語", "\ud800", "a\udfffb", "x" * 50, "\x00")
+_RANGES: dict[str, Callable[[Any], bool]] = {
+    "temperature": lambda v: _num(v) and 0 <= v < 2,
+    "top_p": lambda v: _num(v) and 0 < v <= 1,
+    "top_k": lambda v: _int(v) and v >= 0,
+    "repetition_penalty": lambda v: _num(v) and v > 0,
+    "presence_penalty": lambda v: _num(v) and -2 <= v <= 2,
+    "max_tokens": lambda v: _int(v) and v >= 1,
+    "n": lambda v: _int(v) and 1 <= v <= 4,
+    "top_logprobs": lambda v: _int(v) and 0 <= v <= 5,
+    "thinking_budget": lambda v: _int(v) and v >= 1,
+    "logprobs": lambda v: isinstance(v, bool),
+    "enable_thinking": lambda v: isinstance(v, bool),
+    "enable_search": lambda v: isinstance(v, bool),
+    "parallel_tool_calls": lambda v: isinstance(v, bool),
+}
+
+
+def _int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _num(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def wire_violations(body: bytes, api: str) -> list[str]:
+    """What in a built chat body the service documents as invalid (protocol notes §2.3, §4.1); [] when none."""
+    payload = json.loads(body)  # valid UTF-8 JSON, or this raises
+    options = payload.get("parameters", {}) if api == "dashscope" else payload
+    messages = payload["input"]["messages"] if api == "dashscope" else payload["messages"]
+    present = {name: options[name] for name in _RANGES if name in options}
+    problems = [f"{name}={value!r}" for name, value in present.items() if not _RANGES[name](value)]
+    seed_max = 2**63 - 1 if api == "dashscope" else 2**31 - 1
+    if "seed" in options and not (_int(options["seed"]) and 0 <= options["seed"] <= seed_max):
+        problems.append(f"seed={options['seed']!r}")
+    if not isinstance(payload.get("model"), str) or not payload["model"].strip():
+        problems.append(f"model={payload.get('model')!r}")
+    if not messages:
+        problems.append("no messages")
+    for message in messages:
+        if message.get("role") not in ("system", "user", "assistant", "tool"):
+            problems.append(f"role={message.get('role')!r}")
+        for call in message.get("tool_calls") or ():
+            if not call["function"]["name"]:
+                problems.append("a tool call with an empty name")
+    for tool in options.get("tools") or ():
+        if not tool["function"]["name"]:
+            problems.append("a tool with an empty name")
+    return problems
+
+
+def random_request_args(rng: random.Random) -> tuple[list[tuple[str, str]], dict[str, Any], list[str]]:
+    """``(messages as (role, text), options, tool-call names of an assistant message)`` for one random request."""
+    roles = ("user", "user", "system", "assistant", "tool", "robot")
+    messages = [(rng.choice(roles), rng.choice(TEXTS)) for _ in range(rng.randrange(0, 4))]
+    if not messages or rng.random() < 0.7:
+        messages.append(("user", rng.choice(TEXTS)))
+    options = {name: rng.choice(OPTION_VALUES) for name in rng.sample(OPTION_NAMES, rng.randrange(0, 5))}
+    if rng.random() < 0.1:
+        options["model"] = rng.choice(("", " ", None, 5, "qwen-max", "\ud800"))
+    count = rng.randrange(0, 3) if rng.random() < 0.3 else 0
+    calls = [rng.choice(("get_weather", "", "x" * 70, "\ud800")) for _ in range(count)]
+    return messages, options, calls
+
+
+def core_request(rng: random.Random) -> ChatRequest:
+    """A random :class:`ChatRequest` (possibly invalid in any argument)."""
+    texts, options, calls = random_request_args(rng)
+    messages = [Message(role, text) for role, text in texts]  # type: ignore[arg-type]  # invalid roles on purpose
+    if calls:
+        tool_calls = tuple(ToolCall(id=f"call_{i}", name=name, arguments="{}") for i, name in enumerate(calls))
+        messages += [Message("assistant", "", tool_calls=tool_calls), Message("tool", "ok", tool_call_id="call_0")]
+        messages.append(Message("user", "and now?"))
+    model = options.pop("model", "qwen-plus")
+    return ChatRequest(model=model, messages=messages, **options)
+
+
+def request_failures(request: ChatRequest, clients: Sequence[Any]) -> list[str]:
+    """Build ``request`` with every client (both protocols, streamed or not): a typed error, or a wire body the
+    service documents as valid. The untyped failures and documented violations (an empty list when none)."""
+    failures: list[str] = []
+    for client in clients:
+        for stream in (False, True):
+            try:
+                wire = client.prepare_chat(request, stream=stream)
+            except QwenError:
+                continue
+            except Exception as exc:
+                failures.append(f"{client.api}: {type(exc).__name__}: {exc}")
+                continue
+            failures += [f"{client.api}: sent {problem}" for problem in wire_violations(wire.body, client.api)]
+    return failures
+
+
+# -- adapters: random messages and per-call options into ChatQwen and LlamaIndex Qwen -----------------------------
+
+ANSWERS = {
+    "compatible": b'{"id":"chatcmpl-1","model":"qwen-plus","choices":[{"index":0,"finish_reason":"stop",'
+                  b'"message":{"role":"assistant","content":"ok"}}],"usage":{"prompt_tokens":1,"completion_tokens":1}}',
+    "dashscope": b'{"output":{"choices":[{"finish_reason":"stop","message":{"role":"assistant","content":"ok"}}]},'
+                 b'"usage":{"input_tokens":1,"output_tokens":1},"request_id":"r-1"}',
+}
+
+
+def langchain_messages(texts: Sequence[tuple[str, str]], calls: Sequence[str]) -> list[Any]:
+    from langchain_core.messages import AIMessage, ChatMessage, HumanMessage, SystemMessage, ToolMessage
+
+    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+    out: list[Any] = []
+    for role, text in texts:
+        if role == "tool":
+            out.append(ToolMessage(text, tool_call_id="call_0"))
+        else:
+            out.append(kinds[role](text) if role in kinds else ChatMessage(role=role, content=text))
+    if calls:
+        tool_calls = [{"name": name, "args": {}, "id": f"call_{i}"} for i, name in enumerate(calls)]
+        out += [AIMessage("", tool_calls=tool_calls), ToolMessage("ok", tool_call_id="call_0"), HumanMessage("and?")]
+    return out
+
+
+def llama_index_messages(texts: Sequence[tuple[str, str]], calls: Sequence[str]) -> list[Any]:
+    from llama_index.core.llms import ChatMessage
+
+    roles = {"system", "user", "assistant", "tool"}
+    out = [ChatMessage(role=role if role in roles else "user", content=text) for role, text in texts]
+    if calls:
+        legacy = [{"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": "{}"}}
+                  for i, name in enumerate(calls)]
+        out += [ChatMessage(role="assistant", content="", additional_kwargs={"tool_calls": legacy}),
+                ChatMessage(role="tool", content="ok", additional_kwargs={"tool_call_id": "call_0"}),
+                ChatMessage(role="user", content="and?")]
+    return out
+
+
+def adapter_failures(call: Callable[[], Any], sent: list[bytes], api: str) -> list[str]:
+    """Run one adapter call: a typed error or an answer, and every body it sent documented as valid."""
+    before = len(sent)
+    failures: list[str] = []
+    try:
+        call()
+    except QwenError:
+        pass
+    except Exception as exc:
+        failures.append(f"{type(exc).__name__}: {exc}")
+    for body in sent[before:]:
+        failures += [f"sent {problem}" for problem in wire_violations(body, api)]
+    return failures

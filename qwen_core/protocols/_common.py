@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import orjson
 
-from qwen_core.errors import ResponseParseError
+from qwen_core.errors import InvalidRequestError, ResponseParseError
 from qwen_core.settings import QwenSettings
 from qwen_core.types import (
     ChatRequest,
@@ -30,8 +30,17 @@ _MAX_RAW_ERROR_CHARS: Final = 500
 
 
 def dumps_body(payload: Mapping[str, Any]) -> bytes:
-    """Compact UTF-8 JSON, non-ASCII unescaped (what the service and the SDKs send)."""
-    return orjson.dumps(payload, default=_jsonable, option=orjson.OPT_NON_STR_KEYS)
+    """Compact UTF-8 JSON, non-ASCII unescaped (what the service and the SDKs send).
+
+    Raises:
+        InvalidRequestError: the payload holds what JSON cannot carry (a lone surrogate, an integer beyond 64
+            bits, an object that is not JSON); chat requests are checked earlier, argument by argument
+            (:mod:`qwen_core.validation`).
+    """
+    try:
+        return orjson.dumps(payload, default=_jsonable, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError as exc:
+        raise InvalidRequestError(f"the request cannot be sent as JSON: {exc}") from None
 
 
 def _jsonable(value: Any) -> Any:
