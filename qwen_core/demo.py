@@ -1,75 +1,83 @@
-"""The main job: a short tour of Qwen through this package, on both wire protocols.
+"""The main job: a tour of Qwen through LangChain (``ChatQwen``), LlamaIndex (``Qwen``) and the core client.
 
 Runs against the real DashScope service when ``DASHSCOPE_API_KEY`` is set, and against the built-in offline
-emulator otherwise; it says which. Run it with ``qwen-demo`` (or ``python -m qwen_core.demo``).
+emulator otherwise; it says which. Run it with ``qwen-demo`` (or ``python -m qwen_core.demo``); install with
+``pip install "qwen-integrations[all]"`` so both frameworks are there (a missing one is skipped with a message).
+Exit status 0 when every step worked, 1 otherwise.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import importlib.util
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+from qwen_core._demo_steps import Steps
 from qwen_core.client import QwenClient
 from qwen_core.settings import API_KEY_ENV
-from qwen_core.types import Api, ChatRequest, Message, ToolSpec
+from qwen_core.types import Api, ChatRequest, Message
 
-WEATHER_TOOL = ToolSpec(
-    name="get_weather",
-    description="Get the current weather for a city",
-    parameters={"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+#: (title, module that must be importable, extra to install, module with the tour)
+TOURS = (
+    ("LangChain: ChatQwen", "langchain_core", "langchain", "qwen_core._demo_langchain"),
+    ("LlamaIndex: Qwen, QwenEmbedding, QwenRerank", "llama_index.core", "llama-index", "qwen_core._demo_llama_index"),
 )
 
 
 @contextlib.contextmanager
-def _target() -> Iterator[dict[str, str | None]]:
-    """Connection settings for the real service, or for an emulator started for the demo."""
+def _target() -> Iterator[dict[str, Any]]:
+    """Connection arguments for the real service, or for an emulator started for the demo."""
     if os.environ.get(API_KEY_ENV):
         print(f"Using the real DashScope service ({API_KEY_ENV} is set).")
-        yield {"api_key": None, "base_url": None}
+        yield {}
         return
     from qwen_core.emulator import Emulator
 
     with Emulator() as emu:
-        print(f"{API_KEY_ENV} is not set: using the built-in offline emulator at {emu.base_url}.")
+        print(f"{API_KEY_ENV} is not set: using the built-in offline emulator at {emu.base_url}")
+        print("(answers are the emulator's deterministic ones; set the key to talk to Qwen itself).")
         yield {"api_key": "sk-emulator", "base_url": emu.base_url}
 
 
-def _tour(api: Api, connection: dict[str, str | None]) -> None:
-    print(f"\n== api={api!r}")
-    with QwenClient(api=api, api_key=connection["api_key"], base_url=connection["base_url"]) as client:
-        hello = [Message("user", "In one sentence: what is Qwen?")]
-        result = client.chat(ChatRequest(model="qwen-plus", messages=hello))
-        print(f"invoke   : {result.text!r} (usage: {result.usage.total_tokens if result.usage else '?'} tokens)")
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
-        pieces = [delta.text for delta in client.stream(ChatRequest(model="qwen-plus", messages=hello)) if delta.text]
-        print(f"stream   : {len(pieces)} chunks -> {''.join(pieces)!r}")
 
-        thinking = client.chat(ChatRequest(model="qwen-plus", messages=hello, enable_thinking=True))
-        print(f"thinking : reasoning {len(thinking.reasoning)} chars, answer {thinking.text[:60]!r}")
-
-        ask = [Message("user", "What's the weather in Hangzhou?")]
-        tools = client.chat(ChatRequest(model="qwen-plus", messages=ask, tools=[WEATHER_TOOL]))
-        for call in tools.tool_calls:
-            print(f"tool call: {call.name}({call.arguments})")
-
-        async def _async_call() -> str:
-            try:
-                answer = await client.achat(ChatRequest(model="qwen-plus", messages=hello))
-                return answer.text
-            finally:
-                await client.aclose()
-
-        print(f"async    : {asyncio.run(_async_call())!r}")
+def _core_tour(connection: dict[str, Any], steps: Steps) -> None:
+    hello = [Message("user", "In one sentence: what is Qwen?")]
+    apis: tuple[Api, ...] = ("compatible", "dashscope")
+    for api in apis:
+        with QwenClient(api=api, **connection) as client, steps.step(f"QwenClient(api={api!r}).chat"):
+            result = client.chat(ChatRequest(model="qwen-plus", messages=hello))
+            steps.show("answer", result.text)
+    with QwenClient(**connection) as client, steps.step("thinking: reasoning before the answer"):
+        thought = client.chat(ChatRequest(model="qwen-plus", messages=hello, enable_thinking=True))
+        steps.show("reasoning", f"{len(thought.reasoning)} characters: {thought.reasoning[:120]}")
+        steps.show("answer", thought.text)
 
 
 def main() -> int:
+    steps = Steps()
     with _target() as connection:
-        for api in ("compatible", "dashscope"):
-            _tour(api, connection)
-    print("\nDone.")
+        for title, needs, extra, module in TOURS:
+            steps.section(title)
+            if not _installed(needs):
+                print(f"    skipped: {needs} is not installed (pip install \"qwen-integrations[{extra}]\")")
+                continue
+            tour: Callable[[dict[str, Any], Steps], None] = importlib.import_module(module).tour
+            tour(connection, steps)
+        steps.section("Core: QwenClient, no framework")
+        _core_tour(connection, steps)
+    if steps.failed:
+        print(f"\n{len(steps.failed)} of {steps.count} steps failed: {', '.join(steps.failed)}")
+        return 1
+    print(f"\nDone: {steps.count} steps.")
     return 0
 
 
