@@ -5,6 +5,10 @@ Each check raises :class:`~qwen_core.errors.InvalidRequestError` (the request it
 that says how to fix it. The rules mirror the service's own 400 answers (protocol notes §2 and §8), so users
 get the explanation without a round trip. Model facts come from the catalogue; for models the catalogue
 does not know, capability rules are skipped and the service decides.
+
+What a request that forces a tool call or a JSON format becomes on a model that would think (thinking off, or a
+guided call that never sends what the service refuses) is decided before these checks, by the one policy in
+:mod:`qwen_core.forced_output` (its docstring has the table per model family).
 """
 
 from __future__ import annotations
