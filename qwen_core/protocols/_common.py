@@ -253,14 +253,16 @@ def base_headers(
 
 
 def _merge_headers(headers: dict[str, str], extra: Mapping[str, str]) -> None:
-    """Set each of ``extra`` in ``headers``, replacing a same-named header whatever its letter case."""
+    """Set each of ``extra`` in ``headers``, replacing a same-named header whatever its letter case (a user's own
+    ``Authorization``, e.g. a gateway's credential, is masked like the library's)."""
     lower = {name.lower(): name for name in headers}
     for name, value in extra.items():
-        existing = lower.get(name.lower())
+        key = name.lower()
+        existing = lower.get(key)
         if existing is not None and existing != name:
             del headers[existing]
-        headers[name] = value
-        lower[name.lower()] = name
+        headers[name] = AuthorizationValue(value) if key == "authorization" else value
+        lower[key] = name
 
 
 def require_mapping(payload: Any, what: str) -> dict[str, Any]:

@@ -553,3 +553,16 @@ def test_rerank_request_and_response(settings: QwenSettings) -> None:
     result = parse_native_rerank(body)
     assert [(hit.index, hit.relevance_score, hit.document) for hit in result.hits] == [(0, 0.9, "a"), (2, 0.3, "c")]
     assert result.total_tokens == 79
+
+
+def test_user_headers_replace_same_named_ones_and_a_user_authorization_stays_masked(settings: QwenSettings) -> None:
+    from dataclasses import replace
+
+    settings = replace(settings, extra_headers={"user-agent": "gateway-client/1", "authorization": "Bearer gw-secret"})
+    request = ChatRequest("qwen-plus", [Message("user", "hi")], extra_headers={"X-Call": "1", "USER-AGENT": "call/2"})
+    wire = NativeProtocol().build_chat(request, settings, get_model_info("qwen-plus"), stream=False)
+    names = [name.lower() for name in wire.headers]
+    assert names.count("user-agent") == 1 and names.count("authorization") == 1
+    assert wire.headers["USER-AGENT"] == "call/2" and wire.headers["X-Call"] == "1"
+    assert wire.headers["authorization"] == "Bearer gw-secret"
+    assert "gw-secret" not in repr(wire) and "gw-secret" not in repr(dict(wire.headers))
