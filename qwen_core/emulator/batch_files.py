@@ -100,6 +100,11 @@ class FileStore:
             raise not_found("file", file_id)
         return stored
 
+    def all(self) -> list[StoredFile]:
+        """Every stored file (uploads, and batches' output and error files)."""
+        with self._lock:
+            return list(self._files.values())
+
     def delete(self, file_id: str) -> None:
         with self._lock:
             if self._files.pop(file_id, None) is None:
