@@ -28,7 +28,7 @@ from qwen_core.errors import ConfigurationError
 from qwen_core.forced_output import ForcedOutputPlan, GuidedCall, plan_forced_output, result_deltas
 from qwen_core.protocols.base import WireProtocol, WireRequest
 from qwen_core.rules import requires_stream, validate_chat_request, validate_stream_request
-from qwen_core.settings import QwenSettings
+from qwen_core.settings import QwenSettings, SecretStr
 from qwen_core.stream_parser import DEFAULT_MAX_EVENT_BYTES, StreamParser
 from qwen_core.streaming import StreamAccumulator
 from qwen_core.transport import async_transport, sync_transport
@@ -88,6 +88,8 @@ class QwenClient:
         catalogue: ModelCatalogue | None = None,
         **settings_kwargs: Any,
     ) -> None:
+        if isinstance(settings_kwargs.get("api_key"), str):  # no raw key in this frame's locals if resolving fails
+            settings_kwargs["api_key"] = SecretStr(settings_kwargs["api_key"])
         self.settings = settings if settings is not None else QwenSettings.resolve(**settings_kwargs)
         self.api: Api = api
         self.protocol = protocol_for(api)
@@ -96,7 +98,9 @@ class QwenClient:
         self._async = async_transport(self.settings)
 
     def __repr__(self) -> str:
-        return f"QwenClient(api={self.api!r}, root_url={self.settings.root_url!r})"
+        # safe on a half-built client too: tracebacks rendered with locals repr ``self`` of a failing __init__
+        settings = getattr(self, "settings", None)
+        return f"QwenClient(api={getattr(self, 'api', None)!r}, root_url={getattr(settings, 'root_url', None)!r})"
 
     @property
     def batch(self) -> BatchClient:

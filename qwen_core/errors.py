@@ -199,6 +199,24 @@ class BatchJobError(APIError):
     """
 
 
+def drop_library_frames(exc: BaseException) -> None:
+    """Forget the stack frames of a network library's exception and of everything chained to it.
+
+    The typed error raised from ``exc`` keeps its type and message, but not the frames: their local variables
+    (which error trackers and ``traceback`` with ``capture_locals=True`` record) include the raw request bytes,
+    Authorization header and all, in ``http.client``'s frames.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen or isinstance(current, QwenError):
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        todo += [current.__cause__, current.__context__]
+
+
 __all__ = [
     "APIConnectionError",
     "APIError",

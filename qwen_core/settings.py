@@ -210,6 +210,8 @@ class QwenSettings:
         Raises:
             ConfigurationError: no API key, an unknown region, a malformed URL, proxy or path, or a bad number.
         """
+        if isinstance(api_key, str):
+            api_key = SecretStr(api_key)  # a secret from here on: no raw key in this frame's locals if we raise
         environ = os.environ if env is None else env
         url = base_url or environ.get(BASE_URL_ENV)
         root = service_root(url) if url else region_root(region or DEFAULT_REGION)

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from qwen_core.errors import APIConnectionError, APIError, APITimeoutError
+from qwen_core.errors import APIConnectionError, APIError, APITimeoutError, drop_library_frames
 from qwen_core.protocols.base import WireRequest
 from qwen_core.retry import RetryPolicy
 from qwen_core.settings import QwenSettings
@@ -149,6 +149,7 @@ class BaseTransport:
         return (TimeoutError, asyncio.TimeoutError)
 
     def _network_error(self, exc: BaseException) -> APIError:
+        drop_library_frames(exc)
         return classify(exc, self._target, self._timeout_types())
 
     # -- timeouts and deadlines --------------------------------------------------------------------
