@@ -4,7 +4,8 @@ Both adapters (``langchain_qwen.QwenEmbeddings`` and ``llama_index_qwen.QwenEmbe
 :func:`embed_texts` and :func:`aembed_texts`. What is decided here, once, for both:
 
 * **Batches** are at most the model's row limit from the catalogue (10 for text-embedding-v3/v4, 25 for
-  v1/v2, quirk Q21). A smaller ``batch_size`` may be asked for; a larger one is refused before any request.
+  v1/v2, quirk docs/protocol.md#q21). A smaller ``batch_size`` may be asked for; a larger one is refused before any
+  request.
 * **Validation** happens before any request: ``dimensions`` must be one of the model's sizes, every text must be a
   non-empty string (the service rejects empty strings, and a silent placeholder vector would poison an index).
 * **Order**: vectors come back in input order whatever order the batches finish in.

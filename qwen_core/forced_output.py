@@ -1,7 +1,7 @@
 """The one policy for calls that need a forced tool call or a schema-shaped answer from a model that would think.
 
 While thinking, the service refuses a forced ``tool_choice`` (``"required"`` or a named function) and the JSON
-response formats (protocol notes Q10, §2.3). :func:`plan_forced_output` decides, per request, what is sent instead;
+response formats (docs/protocol.md#q10, #s2-3). :func:`plan_forced_output` decides, per request, what is sent instead;
 :class:`GuidedCall` runs the "guided" path (validate, correct, retry, give up with a typed error) as pure steps the
 sync and async clients share. Both adapters get the policy through :class:`~qwen_core.client.QwenClient`.
 

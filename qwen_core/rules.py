@@ -2,7 +2,7 @@
 
 Each check raises :class:`~qwen_core.errors.InvalidRequestError` (the request itself is malformed) or
 :class:`~qwen_core.errors.UnsupportedFeatureError` (the chosen model cannot honour an option), with a message
-that says how to fix it. The rules mirror the service's own 400 answers (protocol notes §2 and §8), so users
+that says how to fix it. The rules mirror the service's own 400 answers (docs/protocol.md#s2 and #s8), so users
 get the explanation without a round trip. Model facts come from the catalogue; for models the catalogue
 does not know, capability rules are skipped and the service decides.
 
@@ -38,7 +38,7 @@ def is_thinking(request: ChatRequest, info: ModelInfo) -> bool:
 
 
 def requires_stream(request: ChatRequest, info: ModelInfo) -> bool:
-    """Whether the call must be streamed: the service only allows thinking on streamed calls (Q10)."""
+    """Whether the call must be streamed: the service only allows thinking on streamed calls (docs/protocol.md#q10)."""
     return is_thinking(request, info)
 
 

@@ -1,7 +1,8 @@
 """Bytes of a streamed chat answer in, chat deltas out, and the verdict on whether the stream was complete.
 
 Shared by the sync and async clients (only the byte source differs). On top of SSE decoding and the protocol's
-event parser it enforces what makes a stream *complete*, per the protocol notes (Q1, Q3, §3.2, §4.3):
+event parser it enforces what makes a stream *complete*, per the protocol notes (docs/protocol.md#q1, #q3, #s3-2,
+#s4-3):
 
 * native: the last frame carries a real finish reason (not ``None``, ``""`` or the string ``"null"``), and so has
   every choice seen; the server then closes the stream;

@@ -1,7 +1,7 @@
 """Types and documented ranges of every chat request argument, checked before anything is sent.
 
 :func:`validate_request_values` raises :class:`~qwen_core.errors.InvalidRequestError` naming the argument for a
-wrong type (``temperature='0.5'``), a value outside the range the service documents (protocol notes §2.3: negative
+wrong type (``temperature='0.5'``), a value outside the range the service documents (docs/protocol.md#s2-3: negative
 ``top_k``, ``repetition_penalty <= 0``, ``presence_penalty`` outside [-2, 2], ...), an empty model name, a tool
 call without a name, and for what JSON cannot carry faithfully anywhere in the request: lone surrogates
 (``'\\ud800'``), integers beyond 64 bits and non-finite floats (``max_tokens=inf`` would go out as ``null``).

@@ -108,7 +108,7 @@ def _read_request(conn: socket.socket) -> bytes:
     return body
 
 
-# -- stream frames in the real framings (protocol notes §3.2, §4.3) ------------------------------------------
+# -- stream frames in the real framings (docs/protocol.md#s3-2, #s4-3) ------------------------------------------
 
 
 def native_frame(text: str, finish: str = "null", number: int = 1) -> bytes:

@@ -44,7 +44,8 @@ REPLACEMENTS: tuple[Any, ...] = (
 )
 
 
-#: Compatible-mode answers as the protocol notes document them (§4.2-4.4, §5; the captures are all native).
+#: Compatible-mode answers as the protocol notes document them (docs/protocol.md#s4-2 to #s4-4, #s5; the captures are
+#: all native).
 DOCUMENTED_BODIES: dict[str, bytes] = {
     "doc-compat-chat": (
         b'{"id":"chatcmpl-81951b98","object":"chat.completion","created":1726127645,"model":"qwen-plus",'
@@ -287,7 +288,7 @@ def _num(value: Any) -> bool:
 
 
 def wire_violations(body: bytes, api: str) -> list[str]:
-    """What in a built chat body the service documents as invalid (protocol notes §2.3, §4.1); [] when none."""
+    """What in a built chat body the service documents as invalid (docs/protocol.md#s2-3, #s4-1); [] when none."""
     payload = json.loads(body)  # valid UTF-8 JSON, or this raises
     options = payload.get("parameters", {}) if api == "dashscope" else payload
     messages = payload["input"]["messages"] if api == "dashscope" else payload["messages"]

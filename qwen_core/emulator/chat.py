@@ -1,4 +1,5 @@
-"""Chat requests of both protocols, normalised into one :class:`ChatRequest` and validated (§2.3, Q10, Q26).
+"""Chat requests of both protocols, normalised into one :class:`ChatRequest` and validated (docs/protocol.md#s2-3,
+#q10, #q26).
 
 The emulator looks models up in :mod:`qwen_core.catalogue` first, then in a few extra entries for models the
 real-service captures use (qwen3.6-plus, deepseek-v4-pro, qwen-plus-character, qwen-mt-plus, qwen3-max-preview).
@@ -34,7 +35,7 @@ EXTRA_MODELS = ModelCatalogue(
 )
 #: Models that may think in a non-streaming call (qwen3.5+ and deepseek answer; older Qwen3 refuse).
 _NONSTREAM_THINKING = re.compile(r"^(qwen3\.[5-9]|deepseek)")
-#: Models whose native streams default to incremental output (§2.3).
+#: Models whose native streams default to incremental output (docs/protocol.md#s2-3).
 _INCREMENTAL_DEFAULT = re.compile(r"^(qwen3-max|qwen3-vl|qwq|qvq|qwen3-\d|qwen3\.|qwen3-next|qwen3-235b)")
 #: Input tokens added per message for the chat template (an approximation, [U] in the protocol doc).
 MESSAGE_OVERHEAD = 4
@@ -280,7 +281,7 @@ def validate(req: ChatRequest) -> None:
 
 
 def check_model(model: Any, protocol: str, endpoint: Endpoint | None) -> ModelInfo:
-    """Model presence, existence and endpoint (Q12, Q13)."""
+    """Model presence, existence and endpoint (docs/protocol.md#q12, #q13)."""
     if not isinstance(model, str) or not model:
         if protocol == "compatible":
             raise invalid("you must provide a model parameter")

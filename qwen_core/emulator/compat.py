@@ -1,4 +1,4 @@
-"""OpenAI-compatible chat completions (``/compatible-mode/v1/chat/completions``), JSON and SSE (§4)."""
+"""OpenAI-compatible chat completions (``/compatible-mode/v1/chat/completions``), JSON and SSE (docs/protocol.md#s4)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def sse_data(data: bytes) -> bytes:
 
 
 def error_plan(ctx: Context, err: ApiError, stream: bool) -> Plan:
-    """A compatible error with its HTTP status; stream requests get an SSE-formatted body when configured (Q25)."""
+    """A compatible error with its HTTP status; stream requests get an SSE-formatted body when configured
+    (docs/protocol.md#q25)."""
     body = dumps(compat_error_body(err.code, err.message, ctx.request_id, err.compat_code))
     if stream and ctx.compat_stream_errors_as_sse:
         return JsonPlan(err.status, ctx.service_headers(SSE_TYPE, finished=True), sse_data(body))

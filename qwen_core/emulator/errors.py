@@ -37,7 +37,8 @@ def invalid(message: str, code: str = "InvalidParameter") -> ApiError:
 
 
 def model_not_found(model: str, protocol: str) -> ApiError:
-    """An unknown model: 404 ``model_not_found`` in compatible mode, 400 "Model not exist." natively (Q13)."""
+    """An unknown model: 404 ``model_not_found`` in compatible mode, 400 "Model not exist." natively
+    (docs/protocol.md#q13)."""
     if protocol == "compatible":
         return ApiError(404, "ModelNotFound",
                         f"The model `{model}` does not exist or you do not have access to it.", "model_not_found")

@@ -24,7 +24,8 @@ from qwen_core.emulator.reply import Choice, Completion, Step
 
 
 def wants_stream(ctx: Context) -> bool:
-    """Native streaming is switched on by ``X-DashScope-SSE: enable`` or ``Accept: text/event-stream`` (Q2)."""
+    """Native streaming is switched on by ``X-DashScope-SSE: enable`` or ``Accept: text/event-stream``
+    (docs/protocol.md#q2)."""
     headers = ctx.request.headers
     return headers.get("x-dashscope-sse", "").lower() == "enable" or "text/event-stream" in headers.get("accept", "")
 
@@ -35,7 +36,8 @@ def sse_event(n: int, data: bytes, event: str = "result", status: int = 200) -> 
 
 
 def error_plan(ctx: Context, err: ApiError, stream: bool) -> Plan:
-    """A native error: JSON with the HTTP status, or (stream) HTTP 200 with one ``event:error`` frame (Q5)."""
+    """A native error: JSON with the HTTP status, or (stream) HTTP 200 with one ``event:error`` frame
+    (docs/protocol.md#q5)."""
     body = dumps(native_error_body(err.code, err.message, ctx.request_id))
     if stream:
         headers = ctx.service_headers(SSE_TYPE, finished=False)
@@ -109,7 +111,7 @@ def generation(ctx: Context, endpoint: Endpoint) -> Plan:
 
 
 def usage_style(req: ChatRequest) -> str:
-    """Which usage shape the service sends for this model (from the captures, §3.2 and Q18).
+    """Which usage shape the service sends for this model (from the captures, docs/protocol.md#s3-2 and #q18).
 
     ``text``: ``prompt_tokens_details.cached_tokens`` on every answer; ``plain``: no details (qwen-mt);
     ``multimodal``: input/output token details with text and image counts (``prompt_tokens_details: {}`` with
@@ -300,7 +302,8 @@ def tokenize(ctx: Context) -> Plan:
 
 
 def upload_policy(ctx: Context) -> Plan:
-    """``GET /api/v1/uploads?action=getPolicy``: a policy whose ``upload_host`` is this emulator (Q30)."""
+    """``GET /api/v1/uploads?action=getPolicy``: a policy whose ``upload_host`` is this emulator
+    (docs/protocol.md#q30)."""
     day = datetime.date.today().isoformat()
     data = {
         "policy": "ZW11bGF0b3ItcG9saWN5", "signature": "ZW11bGF0b3I=",

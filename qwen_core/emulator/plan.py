@@ -44,7 +44,7 @@ class Context:
     arrive_ms: int = field(default_factory=lambda: int(time.time() * 1000))
 
     def service_headers(self, content_type: str, finished: bool, timeout: int = 180) -> dict[str, str]:
-        """The DashScope gateway headers of §1.4."""
+        """The DashScope gateway headers of docs/protocol.md#s1-4."""
         now = int(time.time() * 1000)
         return {
             "content-type": content_type,

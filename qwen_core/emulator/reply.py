@@ -312,7 +312,7 @@ def _default_choice(req: ChatRequest, index: int, seed: str, disobey: bool = Fal
         choice.tool_calls = choose_tool_calls(req, f"{seed}:{index}")
         choice.finish_reason = "tool_calls"
         if not req.stream and req.protocol == "native" and isinstance(req.params.get("tool_choice"), dict):
-            choice.finish_reason = "stop"  # quirk Q9
+            choice.finish_reason = "stop"  # quirk docs/protocol.md#q9
     else:
         answer = _answer_text(req, index)
         answer = _json_answer(req, answer) or _instructed_json(req, answer) or _partial_continuation(req, answer)

@@ -1,4 +1,5 @@
-"""Web search as the service reports it: ``output.search_info`` and the ``usage.plugins`` counts (§3.2, Q18).
+"""Web search as the service reports it: ``output.search_info`` and the ``usage.plugins`` counts
+(docs/protocol.md#s3-2, #q18).
 
 Results are deterministic (derived from the question) unless a :class:`~qwen_core.emulator.ScriptedReply` gives
 its own. ``enable_search_extension`` adds a vertical-search entry to ``extra_tool_info``; multimodal models with

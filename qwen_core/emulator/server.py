@@ -92,7 +92,7 @@ class Emulator:
         latency: seconds to wait before every response.
         chunk_interval: seconds to wait between stream events.
         compat_stream_errors_as_sse: compatible stream requests that fail validation get an SSE-formatted
-            error body (as observed, Q25) instead of plain JSON.
+            error body (as observed, docs/protocol.md#q25) instead of plain JSON.
         batch_timing: seconds a Batch API job spends in each state (accelerated: about one second in all by
             default); see :class:`~qwen_core.emulator.batches.BatchTiming`.
         tls: serve HTTPS with this server-side ``ssl.SSLContext`` (e.g. from ``trustme``); ``base_url`` is then

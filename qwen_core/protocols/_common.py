@@ -24,7 +24,7 @@ from qwen_core.types import (
 
 _BOM: Final = "\ufeff"
 _BOM_BYTES: Final = b"\xef\xbb\xbf"
-#: Values the services use for "not finished yet" (native streams send the *string* "null", Q1).
+#: Values the services use for "not finished yet" (native streams send the *string* "null", docs/protocol.md#q1).
 _UNFINISHED: Final = frozenset({"", "null"})
 _MAX_RAW_ERROR_CHARS: Final = 500
 
@@ -89,12 +89,12 @@ def truncate(text: str, limit: int = _MAX_RAW_ERROR_CHARS) -> str:
 
 
 def is_finished(value: str | None) -> bool:
-    """Whether ``value`` is a real finish reason (``None``, ``""`` and ``"null"`` are not, Q1)."""
+    """Whether ``value`` is a real finish reason (``None``, ``""`` and ``"null"`` are not, docs/protocol.md#q1)."""
     return value is not None and value not in _UNFINISHED
 
 
 def synthesize_tool_call_id(request_id: str | None, index: int, choice_index: int = 0) -> str:
-    """A deterministic id for a tool call the service sent with an empty id (Q8)."""
+    """A deterministic id for a tool call the service sent with an empty id (docs/protocol.md#q8)."""
     prefix = request_id.replace("-", "")[:12] if request_id else "0"
     if choice_index:
         return f"call_{prefix}_{choice_index}_{index}"
@@ -230,7 +230,8 @@ class AuthorizationValue(str):
 def base_headers(
     settings: QwenSettings, *, stream: bool, native: bool, extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """Auth, content type, stream switch (native: header only, Q2), workspace, User-Agent, then the user's headers.
+    """Auth, content type, stream switch (native: header only, docs/protocol.md#q2), workspace, User-Agent, then the
+    user's headers.
 
     The user's headers (``settings.extra_headers``, i.e. ``default_headers``, then the call's ``extra``) replace
     a header of the same name in any letter case, so a gateway may get its own ``User-Agent`` or ``Authorization``.
@@ -242,7 +243,8 @@ def base_headers(
         "User-Agent": settings.user_agent,
     }
     if stream and native:
-        headers["X-DashScope-SSE"] = "enable"  # the only switch the native API honours; no body field (Q2)
+        # the only switch the native API honours; no body field (docs/protocol.md#q2)
+        headers["X-DashScope-SSE"] = "enable"
     if settings.workspace:
         headers["X-DashScope-WorkSpace"] = settings.workspace
     if settings.extra_headers:

@@ -2,7 +2,7 @@
 
 Native bodies are ``{"code", "message", "request_id"}``; compatible bodies are
 ``{"error": {"code", "message", "type", "param"}, "id", "request_id"}``; either may arrive SSE-formatted
-(``data:{...}``) when a streamed request fails. See the §3.3 and §4.4 tables of the protocol notes.
+(``data:{...}``) when a streamed request fails. See the tables in docs/protocol.md#s3-3 and #s4-4.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def _error_class(status: int | None, code: str, message: str) -> type[APIStatusE
     if status == 403:
         return PermissionDeniedError
     if status == 404 or code in _NOT_FOUND_CODES or "model not exist" in message:
-        return NotFoundError  # the native service says "Model not exist." with HTTP 400 (Q13)
+        return NotFoundError  # the native service says "Model not exist." with HTTP 400 (docs/protocol.md#q13)
     if status == 429 or code.startswith("throttling") or code in _RATE_CODES:
         return RateLimitError
     if (status is not None and status >= 500) or code.startswith("internalerror") or code in _SERVER_CODES:

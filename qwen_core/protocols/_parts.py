@@ -17,12 +17,13 @@ from qwen_core.protocols._errors import error_from_payload
 from qwen_core.protocols._fields import bad_field, count, join, number, obj, opt_int, opt_list, opt_obj, opt_str
 from qwen_core.types import RerankHit, ToolCall, ToolCallChunk
 
-#: Values the services use for "not finished yet" (native streams send the *string* "null", Q1).
+#: Values the services use for "not finished yet" (native streams send the *string* "null", docs/protocol.md#q1).
 _UNFINISHED: Final = frozenset({"", "null"})
 
 
 def content_text(content: Any, path: str = "content") -> str:
-    """Message content as text: a string, or a multimodal list ``[{"text": ...}]`` (possibly ``[]``, Q11)."""
+    """Message content as text: a string, or a multimodal list ``[{"text": ...}]`` (possibly ``[]``,
+    docs/protocol.md#q11)."""
     if type(content) is str:
         return content
     if content is None:
@@ -42,7 +43,7 @@ def _bad_text(path: str, value: Any) -> str:
 
 
 def finish_reason(value: Any, path: str = "finish_reason") -> str | None:
-    """A wire finish_reason: ``None``, ``""`` and the string ``"null"`` mean not finished (Q1)."""
+    """A wire finish_reason: ``None``, ``""`` and the string ``"null"`` mean not finished (docs/protocol.md#q1)."""
     if value is None or (type(value) is str and value in _UNFINISHED):
         return None
     if type(value) is str:
@@ -72,7 +73,7 @@ def _tool_fields(item: Any, path: str) -> tuple[int | None, str | None, str | No
 def parse_tool_calls(
     raw: Any, request_id: str | None, choice_index: int = 0, path: str = "tool_calls"
 ) -> tuple[ToolCall, ...]:
-    """Complete tool calls of a non-streamed message; empty ids are synthesized (Q8)."""
+    """Complete tool calls of a non-streamed message; empty ids are synthesized (docs/protocol.md#q8)."""
     items = opt_list(raw, path)
     if not items:
         return ()
@@ -92,7 +93,8 @@ def parse_tool_calls(
 
 
 def tool_call_chunks(raw: Any, path: str = "tool_calls") -> tuple[ToolCallChunk, ...]:
-    """Streamed tool-call fragments keyed by ``index``; continuation fragments have ``"id": ""`` (Q8)."""
+    """Streamed tool-call fragments keyed by ``index``; continuation fragments have ``"id": ""``
+    (docs/protocol.md#q8)."""
     items = opt_list(raw, path) or ()
     chunks = []
     for position, item in enumerate(items):

@@ -2,7 +2,8 @@
 
 Standard OpenAI Chat Completions bodies; Qwen-only options are top-level JSON keys (what the OpenAI SDK's
 ``extra_body`` produces). Everything here is pure; :class:`CompatibleProtocol` wires the module functions into
-the :class:`~qwen_core.protocols.base.WireProtocol` interface. Quirk numbers refer to the protocol notes, §8.
+the :class:`~qwen_core.protocols.base.WireProtocol` interface. Quirks are cited by their anchor in the protocol
+notes, ``docs/protocol.md`` (e.g. ``#q3``).
 """
 
 from __future__ import annotations
@@ -74,9 +75,10 @@ def build_compatible_chat_payload(request: ChatRequest, info: ModelInfo, *, stre
     payload: dict[str, Any] = {"model": request.model, "messages": [_compat_message(m) for m in request.messages]}
     put_options(request, payload)
     if stream:
-        payload["stream"] = True  # compat switches streaming in the body, unlike native (Q2)
+        payload["stream"] = True  # compat switches streaming in the body, unlike native (docs/protocol.md#q2)
         if request.stream_usage:
-            payload["stream_options"] = {"include_usage": True}  # otherwise the stream carries no usage (Q6)
+            # otherwise the stream carries no usage (docs/protocol.md#q6)
+            payload["stream_options"] = {"include_usage": True}
     return payload
 
 
@@ -89,7 +91,8 @@ def _compat_message(message: Message) -> dict[str, Any]:
     elif message.name:
         out["name"] = message.name  # OpenAI's participant name; the tool name travels via tool_call_id instead
     if message.partial:
-        out["partial"] = True  # Qwen prefix continuation; passes through on the assistant message (Q27)
+        # Qwen prefix continuation; passes through on the assistant message (docs/protocol.md#q27)
+        out["partial"] = True
     return out
 
 
@@ -123,7 +126,7 @@ def build_compatible_embedding_payload(request: EmbeddingRequest) -> dict[str, A
     """``/embeddings`` body. ``text_type`` and ``instruct`` have no compatible field; use the native API for them."""
     payload: dict[str, Any] = {"model": request.model, "input": list(request.texts), "encoding_format": "float"}
     if request.dimensions is not None:
-        payload["dimensions"] = request.dimensions  # plural here, singular natively (Q21)
+        payload["dimensions"] = request.dimensions  # plural here, singular natively (docs/protocol.md#q21)
     payload.update(request.extra)
     return payload
 
@@ -188,7 +191,7 @@ def _compat_choice(raw: Any, path: str, position: int, request_id: str | None) -
         index=index,
         text=content_text(message.get("content"), join(message_path, "content")),
         reasoning=opt_str(message.get("reasoning_content"), join(message_path, "reasoning_content")) or "",
-        # tool-call-ness is the presence of tool_calls, never finish_reason (Q9)
+        # tool-call-ness is the presence of tool_calls, never finish_reason (docs/protocol.md#q9)
         tool_calls=parse_tool_calls(tool_calls, request_id, index, join(message_path, "tool_calls")),
         finish_reason=finish_reason(fields.get("finish_reason"), join(path, "finish_reason")),
         logprobs=logprobs_content(fields.get("logprobs"), join(path, "logprobs")),
@@ -240,7 +243,7 @@ def parse_compatible_stream_event(event: SSEEvent) -> tuple[ChatDelta, ...]:
     if not choices:
         if choices is not None and type(choices) is not list:
             raise bad_field("choices", choices, "an array")
-        # the include_usage chunk has "choices": [] (Q6)
+        # the include_usage chunk has "choices": [] (docs/protocol.md#q6)
         return (ChatDelta(usage=usage, request_id=request_id, model=model),) if usage is not None else ()
     if type(choices) is not list:
         raise bad_field("choices", choices, "an array")

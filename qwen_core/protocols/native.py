@@ -2,7 +2,8 @@
 
 Everything here is pure. :class:`NativeProtocol` wires the module functions into the
 :class:`~qwen_core.protocols.base.WireProtocol` interface; the functions are public so tests, the emulator
-and benchmarks can use them directly. Quirk numbers (Q1...) refer to the protocol notes, §8.
+and benchmarks can use them directly. Quirks are cited by their anchor in the protocol notes, ``docs/protocol.md``
+(e.g. ``#q3``).
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ RERANK_PATH: Final = "/services/rerank/text-rerank/text-rerank"
 
 
 def native_endpoint(request: ChatRequest, info: ModelInfo) -> NativeEndpoint:
-    """The endpoint a chat request goes to: the model's own, or multimodal when it carries media (Q12)."""
+    """The endpoint a chat request goes to: the model's own, or multimodal when it carries media
+    (docs/protocol.md#q12)."""
     if info.native_endpoint == "multimodal" or has_media(request.messages):
         return "multimodal"
     return "text"
@@ -89,11 +91,12 @@ def build_native_chat_payload(request: ChatRequest, info: ModelInfo, *, stream: 
     multimodal = native_endpoint(request, info) == "multimodal"
     names = tool_names_by_id(request.messages)
     messages = [_native_message(message, multimodal, names) for message in request.messages]
-    # "message" is not the default for older models (Q19); tools and thinking require it.
+    # "message" is not the default for older models (docs/protocol.md#q19); tools and thinking require it.
     parameters: dict[str, Any] = {"result_format": "message"}
     put_options(request, parameters)
     if stream:
-        # Fragments, not cumulative snapshots: the parser and accumulator rely on it (thinking requires it, Q10).
+        # Fragments, not cumulative snapshots: the parser and accumulator rely on it (thinking requires it,
+        # docs/protocol.md#q10).
         parameters["incremental_output"] = True
     return {"model": request.model, "input": {"messages": messages}, "parameters": parameters}
 
@@ -109,7 +112,7 @@ def _native_message(message: Message, multimodal: bool, names: Mapping[str, str]
         if name:
             out["name"] = name  # older deployments matched tool results by name, newer by id: send both
     if message.partial:
-        out["partial"] = True  # prefix continuation: the reply holds only the continuation (Q27)
+        out["partial"] = True  # prefix continuation: the reply holds only the continuation (docs/protocol.md#q27)
     return out
 
 
@@ -138,7 +141,8 @@ def build_native_embedding_payload(request: EmbeddingRequest) -> dict[str, Any]:
     if request.text_type is not None:
         parameters["text_type"] = request.text_type
     if request.dimensions is not None:
-        parameters["dimension"] = request.dimensions  # singular on the native API, plural in compat (Q21)
+        # singular on the native API, plural in compat (docs/protocol.md#q21)
+        parameters["dimension"] = request.dimensions
     if request.instruct is not None:
         parameters["instruct"] = request.instruct
     parameters.update(request.extra)
@@ -165,7 +169,7 @@ def build_native_rerank_payload(request: RerankRequest) -> dict[str, Any]:
 
 
 def parse_native_usage(raw: Any, path: str = "usage") -> Usage | None:
-    """Native usage; ``{}`` (search streams start with it, Q18) and absent usage give ``None``.
+    """Native usage; ``{}`` (search streams start with it, docs/protocol.md#q18) and absent usage give ``None``.
 
     Runs once per streamed frame: the common shape (integer counts, detail objects or none) is read directly;
     anything else goes through the checked path, which names the offending field.
@@ -197,7 +201,7 @@ def parse_native_usage(raw: Any, path: str = "usage") -> Usage | None:
         output_tokens < 0
     ):
         return _checked_native_usage(raw, path)
-    total = input_tokens + output_tokens if total is None else total  # missing on multimodal (Q18)
+    total = input_tokens + output_tokens if total is None else total  # missing on multimodal (docs/protocol.md#q18)
     return Usage(input_tokens, output_tokens, total, cached, reasoning, image_tokens, raw)
 
 
@@ -237,7 +241,7 @@ def _native_choice(raw: Any, path: str, position: int, request_id: str | None) -
         index=index,
         text=content_text(message.get("content"), join(message_path, "content")),
         reasoning=opt_str(message.get("reasoning_content"), join(message_path, "reasoning_content")) or "",
-        # tool-call-ness is the presence of tool_calls, never finish_reason ("stop" when forced, Q9)
+        # tool-call-ness is the presence of tool_calls, never finish_reason ("stop" when forced, docs/protocol.md#q9)
         tool_calls=parse_tool_calls(message.get("tool_calls"), request_id, index, join(message_path, "tool_calls")),
         finish_reason=finish_reason(fields.get("finish_reason"), join(path, "finish_reason")),
         logprobs=logprobs_content(fields.get("logprobs"), join(path, "logprobs")),
@@ -255,7 +259,7 @@ def _native_output(body: dict[str, Any], headers: Mapping[str, str] | None, what
 
 
 def native_result_from_payload(payload: Any, headers: Mapping[str, str] | None = None) -> ChatResult:
-    """A :class:`ChatResult` from a decoded native body, in message or text format (Q14)."""
+    """A :class:`ChatResult` from a decoded native body, in message or text format (docs/protocol.md#q14)."""
     body = require_mapping(payload, "native chat response")
     output = _native_output(body, headers, "chat answer")
     request_id = request_id_of(body.get("request_id")) or header(headers, "x-request-id")
@@ -288,7 +292,7 @@ def parse_native_chat(body: bytes | str, *, status: int = 200, headers: Mapping[
 def parse_native_stream_event(event: SSEEvent) -> tuple[ChatDelta, ...]:
     """One native SSE event -> one delta per choice, holding only the new fragments (we ask for incremental)."""
     if event.event == "error":
-        # errors arrive as HTTP 200 + event:error; the real status is in the :HTTP_STATUS comment (Q5)
+        # errors arrive as HTTP 200 + event:error; the real status is in the :HTTP_STATUS comment (docs/protocol.md#q5)
         status = event.status if event.status is not None and event.status >= 400 else 400
         raise error_from_body(status, event.data)
     payload = loads_event_data(event.data)
@@ -304,7 +308,7 @@ def parse_native_stream_event(event: SSEEvent) -> tuple[ChatDelta, ...]:
     request_id = payload.get("request_id")
     if request_id is not None and type(request_id) is not str:
         raise bad_field("request_id", request_id, "a string")
-    usage = parse_native_usage(payload.get("usage"))  # cumulative per frame: the latest wins (Q6)
+    usage = parse_native_usage(payload.get("usage"))  # cumulative per frame: the latest wins (docs/protocol.md#q6)
     search_info = search_info_of(output.get("search_info")) if "search_info" in output else None
     choices = output.get("choices")
     if choices is None:
@@ -412,7 +416,7 @@ class NativeProtocol:
     """The native DashScope API as a :class:`~qwen_core.protocols.base.WireProtocol`."""
 
     name: Api = "dashscope"
-    #: A native stream ends with the frame that carries a finish reason; there is no ``[DONE]`` (Q3).
+    #: A native stream ends with the frame that carries a finish reason; there is no ``[DONE]`` (docs/protocol.md#q3).
     stream_requires_done: bool = False
 
     def build_chat(self, request: ChatRequest, settings: QwenSettings, info: ModelInfo, *, stream: bool) -> WireRequest:

@@ -338,7 +338,7 @@ def test_capture_vl_list_content_and_missing_total(capture: Capture) -> None:
 
 def test_capture_forced_tool_call_with_stop(capture: Capture) -> None:
     result = parse_native_chat(capture("single-generation-message-with-tools-nosse"))
-    assert result.finish_reason == "stop"  # forced tool_choice: still a tool call (Q9)
+    assert result.finish_reason == "stop"  # forced tool_choice: still a tool call (docs/protocol.md#q9)
     assert result.text == ""
     assert result.tool_calls == (
         ToolCall("call_cec4c19d27624537b583af", "get_current_weather", '{"location": "浙江省杭州市"}', 0),

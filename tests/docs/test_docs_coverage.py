@@ -40,3 +40,20 @@ def test_every_page_is_in_the_nav() -> None:
     for page in DOCS.rglob("*.md"):
         if page.name != "README.md":
             assert str(page.relative_to(DOCS)) in nav, page
+
+
+def test_protocol_citations_in_the_code_point_at_existing_notes() -> None:
+    """Comments cite the protocol notes as ``docs/protocol.md#q3`` (and ``#s3-2``); every anchor must exist."""
+    anchors = set(re.findall(r"\{#([\w-]+)\}", (DOCS / "protocol.md").read_text(encoding="utf-8")))
+    cited: dict[str, str] = {}
+    for package in ("qwen_core", "langchain_qwen", "llama_index_qwen", "tests", "benchmarks"):
+        for path in (ROOT / package).rglob("*.py"):
+            if ".venv" in path.parts:
+                continue
+            text = path.read_text(encoding="utf-8")
+            for run in re.findall(r"docs/protocol\.md(#[\w-]+(?:(?:, | and | to )#[\w-]+)*)", text):
+                for anchor in re.findall(r"#([\w-]+)", run):
+                    cited[anchor] = str(path.relative_to(ROOT))
+    assert len(cited) >= 20, "the code should cite the protocol notes"
+    missing = {a: where for a, where in cited.items() if a not in anchors}
+    assert not missing, missing

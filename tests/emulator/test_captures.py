@@ -118,7 +118,8 @@ def test_tokenizer_capture_ids(emu: Emulator) -> None:
 
 
 def test_forced_tool_capture_finish_reason_is_stop(emu: Emulator) -> None:
-    """Quirk Q9: non-stream native with a forced function reports finish_reason "stop"."""
+    """Quirk docs/protocol.md#q9 (forced tool_choice): non-stream native with a forced function reports finish_reason
+    "stop"."""
     body = json.loads(_read("single-generation-message-with-tools-nosse", "request.body.json"))
     choice = httpx.post(emu.base_url + TEXT_PATH, json=body, headers=AUTH).json()["output"]["choices"][0]
     assert choice["finish_reason"] == "stop"

@@ -190,7 +190,8 @@ def test_agent_loop(make: ModelFactory, emu: Emulator, api: str) -> None:
     assert sent[2]["tool_calls"][0]["id"] == "call_1"
     assert sent[3]["tool_call_id"] == "call_1"
     assert sent[3]["content"] == "5"
-    assert "tools" in wire_options(emu.requests.last.json, api)  # tools are resent with the results (Q28)
+    # tools are resent with the results (docs/protocol.md#q28)
+    assert "tools" in wire_options(emu.requests.last.json, api)
 
 
 # -- per-call overrides ------------------------------------------------------------------------
