@@ -1,4 +1,4 @@
-"""Mutation fuzzing of the response parsers, shared by the property-based tests and ``tests/fuzz/fuzz_integrity.py``.
+"""Mutation fuzzing of the response parsers, shared by the property-based tests and ``tests/fuzz_integrity.py``.
 
 A mutation takes a real capture body (tests/data/captures, copies of the real service's answers), decodes its JSON
 (for SSE bodies: one event's data), replaces, deletes or retypes one random node, and encodes it again. Every
@@ -329,7 +329,12 @@ def random_request_args(rng: random.Random) -> tuple[list[tuple[str, str]], dict
 
 def core_request(rng: random.Random) -> ChatRequest:
     """A random :class:`ChatRequest` (possibly invalid in any argument)."""
-    texts, options, calls = random_request_args(rng)
+    return core_request_of(*random_request_args(rng))
+
+
+def core_request_of(texts: Sequence[tuple[str, str]], options: dict[str, Any], calls: Sequence[str]) -> ChatRequest:
+    """The :class:`ChatRequest` of one input of :func:`random_request_args` (``options`` is not changed)."""
+    options = dict(options)
     messages = [Message(role, text) for role, text in texts]  # type: ignore[arg-type]  # invalid roles on purpose
     if calls:
         tool_calls = tuple(ToolCall(id=f"call_{i}", name=name, arguments="{}") for i, name in enumerate(calls))

@@ -6,6 +6,7 @@ The ``@example`` seeds are mutations that crashed the parsers before they were h
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from qwen_core.errors import ResponseParseError
 from qwen_core.protocols.compatible import parse_compatible_chat, parse_compatible_stream_event
-from qwen_core.protocols.native import parse_native_chat, parse_native_embedding, parse_native_rerank
+from qwen_core.protocols.native import NativeProtocol, parse_native_chat, parse_native_embedding, parse_native_rerank
 from qwen_core.sse import SSEEvent
 
 BODIES = capture_bodies()
@@ -79,3 +80,23 @@ def test_stream_event_errors_name_the_path_and_good_events_stay_fast_path() -> N
     (delta,) = parse_compatible_stream_event(SSEEvent('{"choices":[{"delta":{"content":"a"},"index":0}]}'))
     check_well_formed(delta)
     assert delta.text == "a"
+
+
+def test_the_fuzz_script_runs_clean_and_catches_an_untyped_crash(monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """``tests/fuzz_integrity.py`` (the 20,000 + 20,000 run of issue 13) passes on a few inputs, and fails with the
+    reproducing seed when a parser crashes untyped."""
+    import fuzz_integrity
+
+    assert fuzz_integrity.main(["--requests", "40", "--responses", "40", "--seed", "3"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["requests"]["inputs"] == 40 and summary["responses"]["parser_calls"] == 400
+    assert summary["requests"]["adapter_bodies_sent_and_checked"] > 0
+
+    def crash(self: object, body: bytes) -> object:
+        raise KeyError("output")
+
+    monkeypatch.setattr(NativeProtocol, "parse_chat", crash)
+    assert fuzz_integrity.main(["--requests", "0", "--responses", "5"]) == 1
+    failures = json.loads(capsys.readouterr().out)["responses"]["failures"]
+    assert "0" in failures and "dashscope.parse_chat: KeyError" in failures["0"][0]
