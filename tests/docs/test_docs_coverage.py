@@ -48,8 +48,8 @@ def test_protocol_citations_in_the_code_point_at_existing_notes() -> None:
     cited: dict[str, str] = {}
     for package in ("qwen_core", "langchain_qwen", "llama_index_qwen", "tests", "benchmarks"):
         for path in (ROOT / package).rglob("*.py"):
-            if ".venv" in path.parts:
-                continue
+            if any(part.startswith(".") for part in path.relative_to(ROOT).parts):
+                continue  # virtual environments (benchmarks/.venv-bench) and caches
             text = path.read_text(encoding="utf-8")
             for run in re.findall(r"docs/protocol\.md(#[\w-]+(?:(?:, | and | to )#[\w-]+)*)", text):
                 for anchor in re.findall(r"#([\w-]+)", run):
