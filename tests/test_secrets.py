@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from fault_server import FaultServer, frames, sse_head
 
 from qwen_core.client import QwenClient
 from qwen_core.emulator import Emulator
 from qwen_core.errors import QwenError
 from qwen_core.types import ChatRequest, EmbeddingRequest, Message
+from tests._support.fault_server import FaultServer, frames, sse_head
 
 pytest.importorskip("langchain_core", reason="needs langchain-core (extra [langchain])")
 pytest.importorskip("llama_index.core", reason="needs llama-index-core (extra [llama-index])")

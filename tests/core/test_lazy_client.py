@@ -12,7 +12,7 @@ from qwen_core.emulator import Emulator
 from qwen_core.lazy_client import LazyClient
 from qwen_core.settings import QwenSettings
 from qwen_core.types import ChatRequest, Message
-from tests.core.test_transport import _fork, _wait
+from tests.core.transport.test_connections import _fork, _wait
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Network settings as :meth:`QwenSettings.resolve` resolves them: base URL forms, proxies, TLS trust, timeouts.
 
-(Behaviour on the wire, through real proxies and TLS servers, is in ``test_transport_network.py``.)
+(Behaviour on the wire, through real proxies and TLS servers, is in ``tests/core/transport/test_proxy_and_tls.py``.)
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from fault_server import FaultServer, Write, compat_frame, frames, native_frame, sse_head
 
 from qwen_core.client import QwenClient
 from qwen_core.errors import (
@@ -25,6 +24,7 @@ from qwen_core.errors import (
     StreamEventTooLargeError,
 )
 from qwen_core.types import Api, ChatRequest, Message
+from tests._support.fault_server import FaultServer, Write, compat_frame, frames, native_frame, sse_head
 
 APIS: list[Api] = ["compatible", "dashscope"]
 MODES = ["sync", "async"]

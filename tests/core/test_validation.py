@@ -13,8 +13,15 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
-from fault_server import FaultServer, sse_head
-from fuzzing import (
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from qwen_core.catalogue import UnknownModelWarning
+from qwen_core.client import QwenClient
+from qwen_core.errors import InvalidRequestError
+from qwen_core.types import ChatRequest, Message, ToolCall
+from tests._support.fault_server import FaultServer, sse_head
+from tests._support.fuzzing import (
     ANSWERS,
     adapter_failures,
     core_request,
@@ -23,13 +30,6 @@ from fuzzing import (
     random_request_args,
     request_failures,
 )
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
-
-from qwen_core.catalogue import UnknownModelWarning
-from qwen_core.client import QwenClient
-from qwen_core.errors import InvalidRequestError
-from qwen_core.types import ChatRequest, Message, ToolCall
 
 CLIENTS = [QwenClient(api=api, api_key="sk-test", base_url="http://127.0.0.1:9") for api in ("compatible", "dashscope")]
 

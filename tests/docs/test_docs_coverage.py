@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from docs_samples import DOCS, ROOT
-
 import qwen_core.errors
+from tests.docs.docs_samples import DOCS, ROOT
 
 
 def _table_names(page: Path) -> set[str]:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from docs_samples import DOCS, Sample, pages, parse
+
+from tests.docs.docs_samples import DOCS, Sample, pages, parse
 
 RUNNER = Path(__file__).resolve().with_name("run_page.py")
 _DASHSCOPE_ENV = ("DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "DASHSCOPE_WORKSPACE_ID", "DASHSCOPE_HTTP_BASE_URL")

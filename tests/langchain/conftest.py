@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from lc_common import API_KEY, ModelFactory
 
 from langchain_qwen import ChatQwen
 from qwen_core.emulator import Emulator
+from tests.langchain.helpers import API_KEY, ModelFactory
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ class TestChatQwenStandard(ChatModelUnitTests):
         strict=True,
         reason="langchain-core 1.7 load() refuses any class outside its built-in serialization mapping, even "
         "with allowed_objects='all'; the round trip is proven with allowed_objects=[ChatQwen] in "
-        "test_chat_qwen_unit.py::test_serialization_round_trip_without_the_key",
+        "test_chat_models_unit.py::test_serialization_round_trip_without_the_key",
     )
     def test_serdes(self, model: BaseChatModel, snapshot: SnapshotAssertion) -> None:
         super().test_serdes(model, snapshot)

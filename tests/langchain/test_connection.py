@@ -17,15 +17,15 @@ from typing import Any
 
 import langchain_core
 import pytest
-from connection_fields import NETWORK_FIELDS, PROXY_SECRET, check_network_settings
 from langchain_core.documents import Document
 from langchain_core.load import dumpd, dumps
-from lc_common import API_KEY, ModelFactory
-from lc_wire import wire_options
 
 from langchain_qwen import ChatQwen, QwenEmbeddings, QwenRerank
 from qwen_core.emulator import Emulator, RecordedRequest
 from qwen_core.errors import InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
+from tests._support.connection_fields import NETWORK_FIELDS, PROXY_SECRET, check_network_settings
+from tests._support.wire import wire_options
+from tests.langchain.helpers import API_KEY, ModelFactory
 
 CLASSES = (ChatQwen, QwenEmbeddings, QwenRerank)
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, ChatMessage, HumanMessage
-from lc_common import ModelFactory
-from lc_wire import wire_messages, wire_options
 
 from qwen_core.catalogue import UnknownModelWarning
 from qwen_core.emulator import Emulator
 from qwen_core.errors import InvalidRequestError
+from tests._support.wire import wire_messages, wire_options
+from tests.langchain.helpers import ModelFactory
 
 STOPS: list[Any] = ["你好", ["Paris", "London"], [37763, 367], [[37763, 367]]]
 

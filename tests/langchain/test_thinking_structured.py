@@ -10,13 +10,13 @@ from langchain.agents import create_agent
 from langchain.agents.structured_output import ProviderStrategy, ToolStrategy
 from langchain_core.exceptions import ModelRefusalError
 from langchain_core.messages import AIMessage
-from lc_common import ModelFactory
-from lc_wire import wire_messages, wire_options
 from pydantic import BaseModel
 
 from qwen_core.catalogue import DEFAULT_CATALOGUE
 from qwen_core.emulator import Disobey, Emulator
 from qwen_core.errors import ModelNonComplianceError
+from tests._support.wire import wire_messages, wire_options
+from tests.langchain.helpers import ModelFactory
 
 #: One model per thinking family: hybrid off by default, hybrid on by default (multimodal endpoint), open hybrid
 #: on by default, thinking-only.

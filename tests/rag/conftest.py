@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from rag_helpers import API_KEY
 
 from qwen_core.emulator import Emulator
+from tests.rag.helpers import API_KEY
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from lc_common import ModelFactory
 from pydantic import BaseModel
 
 from qwen_core.emulator import ScriptedReply, ScriptedToolCall
+from tests.langchain.helpers import ModelFactory
 
 
 class Person(BaseModel):

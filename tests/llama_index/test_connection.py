@@ -18,13 +18,13 @@ from typing import Any
 
 import llama_index.core
 import pytest
-from connection_fields import NETWORK_FIELDS, PROXY_SECRET, check_network_settings
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.schema import NodeWithScore, TextNode
 
 from llama_index_qwen import Qwen, QwenEmbedding, QwenRerank
 from qwen_core.emulator import Emulator, SlowFirstByte
 from qwen_core.errors import APITimeoutError, InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
+from tests._support.connection_fields import NETWORK_FIELDS, PROXY_SECRET, check_network_settings
 
 API_KEY = "sk-emulator-secret-0123456789"
 USER = [ChatMessage(role="user", content="Hello there")]

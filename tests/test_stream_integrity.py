@@ -7,10 +7,10 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from fault_server import FaultServer, frames
 
 from qwen_core.errors import IncompleteStreamError
 from qwen_core.types import Api
+from tests._support.fault_server import FaultServer, frames
 
 pytest.importorskip("langchain_core", reason="needs langchain-core (extra [langchain])")
 pytest.importorskip("llama_index.core", reason="needs llama-index-core (extra [llama-index])")

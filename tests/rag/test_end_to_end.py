@@ -13,11 +13,11 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnablePassthrough
 from langchain_core.vectorstores import InMemoryVectorStore
-from rag_helpers import NATIVE_EMBEDDING_PATH, NATIVE_RERANK_PATH, requests_to
 
 from langchain_qwen.embeddings import QwenEmbeddings
 from langchain_qwen.rerank import QwenRerank
 from qwen_core.emulator import Emulator, ScriptedReply
+from tests.rag.helpers import NATIVE_EMBEDDING_PATH, NATIVE_RERANK_PATH, requests_to
 
 Make = Callable[..., Any]
 CHAT_PATHS = ("/compatible-mode/v1/chat/completions", "/api/v1/services/aigc/text-generation/generation")

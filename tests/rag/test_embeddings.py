@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from rag_helpers import COMPAT_EMBEDDING_PATH, EMBEDDING_PATHS, NATIVE_EMBEDDING_PATH, requests_to
 
 from langchain_qwen.embeddings import QwenEmbeddings
 from llama_index_qwen.embeddings import QwenEmbedding
 from qwen_core.emulator import Emulator
 from qwen_core.emulator.vectors import embed as emulator_vector
 from qwen_core.errors import InvalidRequestError, NotFoundError
+from tests.rag.helpers import COMPAT_EMBEDDING_PATH, EMBEDDING_PATHS, NATIVE_EMBEDDING_PATH, requests_to
 
 Make = Callable[..., Any]
 

@@ -17,7 +17,7 @@ from qwen_core.client import QwenClient
 from qwen_core.emulator import Emulator
 from qwen_core.errors import APIConnectionError, APIStatusError
 from qwen_core.types import Api, ChatRequest, Message
-from tests.core.net_servers import ForwardProxy
+from tests._support.net_servers import ForwardProxy
 
 KEY = "sk-network-test"
 MODES = ("chat", "stream", "achat", "astream")

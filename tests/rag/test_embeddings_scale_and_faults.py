@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from rag_helpers import API_KEY, EMBEDDING_PATHS, NATIVE_EMBEDDING_PATH, RERANK_PATHS, requests_to
 
 from langchain_qwen.embeddings import QwenEmbeddings
 from langchain_qwen.rerank import QwenRerank
@@ -17,6 +16,7 @@ from llama_index_qwen.embeddings import QwenEmbedding
 from qwen_core.emulator import DropConnection, Emulator, HTTPFault
 from qwen_core.emulator.vectors import embed as emulator_vector
 from qwen_core.errors import APIConnectionError, BadRequestError, RateLimitError, ServerError
+from tests.rag.helpers import API_KEY, EMBEDDING_PATHS, NATIVE_EMBEDDING_PATH, RERANK_PATHS, requests_to
 
 Make = Callable[..., Any]
 TEXTS = [f"passage {i} about topic {i % 37} and item {i * 7919 % 1000}" for i in range(1000)]

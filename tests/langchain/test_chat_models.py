@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
-from lc_common import ModelFactory
-from lc_wire import wire_messages, wire_options
 
 from qwen_core.emulator import Emulator, ScriptedReply, ScriptedToolCall
+from tests._support.wire import wire_messages, wire_options
+from tests.langchain.helpers import ModelFactory
 
 
 def add(a: int, b: int) -> int:

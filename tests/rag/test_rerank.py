@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from langchain_core.documents import Document
 from llama_index.core.schema import MetadataMode, NodeWithScore, TextNode
-from rag_helpers import NATIVE_RERANK_PATH, RERANK_PATHS, requests_to
 
 from langchain_qwen.rerank import QwenRerank as LCRerank
 from llama_index_qwen.postprocessor import QwenRerank as LIRerank
 from qwen_core.emulator import Emulator
 from qwen_core.emulator.vectors import relevance
 from qwen_core.errors import InvalidRequestError, NotFoundError, UnsupportedFeatureError
+from tests.rag.helpers import NATIVE_RERANK_PATH, RERANK_PATHS, requests_to
 
 Make = Callable[..., Any]
 QUERY = "cat on the mat"

@@ -34,7 +34,7 @@ from qwen_core.types import (
     Usage,
 )
 
-CAPTURES = Path(__file__).resolve().parent / "data" / "captures"
+CAPTURES = Path(__file__).resolve().parents[1] / "data" / "captures"
 PROTOCOLS = (NativeProtocol(), CompatibleProtocol())
 
 #: Values a mutation puts in place of a node: every JSON type, edge numbers, and shapes seen elsewhere in answers.

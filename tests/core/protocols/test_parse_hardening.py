@@ -10,7 +10,6 @@ import json
 import random
 
 import pytest
-from fuzzing import capture_bodies, check_well_formed, mutate_body, parse_everything
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from qwen_core.errors import ResponseParseError
 from qwen_core.protocols.compatible import parse_compatible_chat, parse_compatible_stream_event
 from qwen_core.protocols.native import NativeProtocol, parse_native_chat, parse_native_embedding, parse_native_rerank
 from qwen_core.sse import SSEEvent
+from tests._support.fuzzing import capture_bodies, check_well_formed, mutate_body, parse_everything
 
 BODIES = capture_bodies()
 

@@ -18,8 +18,8 @@ from qwen_core.emulator import Emulator
 from qwen_core.emulator.script import ScriptedReply, SlowFirstByte
 from qwen_core.errors import APIConnectionError, APITimeoutError
 from qwen_core.types import Api, ChatRequest, Message
-from tests.core.net_servers import ResettingServer, refused_url
-from tests.core.test_transport_network import MODES, answer
+from tests._support.net_servers import ResettingServer, refused_url
+from tests.core.transport.test_proxy_and_tls import MODES, answer
 
 KEY = "sk-transport-test"
 Factory = Callable[..., QwenClient]

@@ -14,14 +14,14 @@ from langchain_core.chat_history import InMemoryChatMessageHistory
 from langchain_core.load import dumpd, dumps
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ChatMessage, HumanMessage
 from langchain_core.runnables.history import RunnableWithMessageHistory
-from lc_common import API_KEY, ModelFactory
-from lc_wire import wire_options
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
 from langchain_qwen import ChatQwen
 from qwen_core import errors as qwen_errors
 from qwen_core.emulator import HTTPFault, ScriptedReply, ScriptedToolCall, StreamError
+from tests._support.wire import wire_options
+from tests.langchain.helpers import API_KEY, ModelFactory
 
 
 class Person(BaseModel):

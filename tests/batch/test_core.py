@@ -31,8 +31,7 @@ from qwen_core.errors import (
 )
 from qwen_core.protocols.compatible import CompatibleProtocol
 from qwen_core.types import ChatRequest, ChatResult, Message
-
-from .conftest import FAST, QUICK_POLL, QUIET
+from tests.batch.conftest import FAST, QUICK_POLL, QUIET
 
 
 def ask(text: str, model: str = "qwen-plus", **options: object) -> ChatRequest:

@@ -1,0 +1,1 @@
+"""Helpers and constants the test suites share (servers, fuzzing, wire readers, connection fields)."""
