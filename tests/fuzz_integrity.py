@@ -26,10 +26,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __name__ == "__main__":
+    # run as a script, sys.path[0] is tests/, whose langchain/ and llama_index/ test packages would shadow the
+    # frameworks: the repository root goes there instead (tests._support is imported from it)
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from fault_server import FaultServer, sse_head
-from fuzzing import (
+from qwen_core.catalogue import UnknownModelWarning
+from qwen_core.client import QwenClient
+from qwen_core.errors import QwenError
+from tests._support.fault_server import FaultServer, sse_head
+from tests._support.fuzzing import (
     ANSWERS,
     adapter_failures,
     capture_bodies,
@@ -41,10 +47,6 @@ from fuzzing import (
     random_request_args,
     request_failures,
 )
-
-from qwen_core.catalogue import UnknownModelWarning
-from qwen_core.client import QwenClient
-from qwen_core.errors import QwenError
 
 APIS = ("compatible", "dashscope")
 

@@ -86,7 +86,7 @@ def test_the_fuzz_script_runs_clean_and_catches_an_untyped_crash(monkeypatch: py
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     """``tests/fuzz_integrity.py`` (the 20,000 + 20,000 run of issue 13) passes on a few inputs, and fails with the
     reproducing seed when a parser crashes untyped."""
-    import fuzz_integrity
+    from tests import fuzz_integrity
 
     assert fuzz_integrity.main(["--requests", "40", "--responses", "40", "--seed", "3"]) == 0
     summary = json.loads(capsys.readouterr().out)
