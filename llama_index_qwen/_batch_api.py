@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse
 from llama_index.core.bridge.pydantic import BaseModel, Field
 
-from llama_index_qwen._messages import from_qwen_result
+from llama_index_qwen._responses import from_qwen_result
 from qwen_core.batch import BatchJob, JobStatus, WaitOptions
 from qwen_core.batch.run import aretrieve_chat, asubmit_chat, retrieve_chat, submit_chat
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo

@@ -11,7 +11,7 @@ from typing_extensions import Self
 
 from llama_index_qwen._batch_api import BatchApiFields
 from llama_index_qwen._connection import QwenBatchConnection
-from llama_index_qwen._signatures import store_span_signatures
+from llama_index_qwen._fast import store_span_signatures
 from qwen_core.batch.run import aembed_with_batches, embed_with_batches
 from qwen_core.catalogue import get_embedding_model_info
 from qwen_core.embedding import (
@@ -129,7 +129,7 @@ class QwenEmbedding(BatchApiFields, QwenBatchConnection, BaseEmbedding):
         return await self._aembed(texts, "document")
 
 
-store_span_signatures(QwenEmbedding)  # the dispatcher inspects these on every call: see _signatures
+store_span_signatures(QwenEmbedding)  # the dispatcher inspects these on every call: see _fast
 
 
 __all__ = ["QwenEmbedding"]

@@ -32,18 +32,10 @@ from pydantic import AliasChoices
 
 from llama_index_qwen._batch_api import LLMBatchApi
 from llama_index_qwen._connection import QwenConnection
-from llama_index_qwen._messages import (
-    ChatStream,
-    completion_from_chat,
-    from_qwen_result,
-    keep_first_tool_call,
-    to_qwen_messages,
-    to_qwen_response_format,
-    to_qwen_tool_choice,
-    to_qwen_tools,
-    tool_selections,
-)
-from llama_index_qwen._signatures import store_span_signatures
+from llama_index_qwen._fast import memoised_payload, store_span_signatures
+from llama_index_qwen._messages import to_qwen_messages, to_qwen_response_format, to_qwen_tool_choice, to_qwen_tools
+from llama_index_qwen._responses import completion_from_chat, from_qwen_result, keep_first_tool_call, tool_selections
+from llama_index_qwen._stream import ChatStream
 from llama_index_qwen._structured import JsonSchemaProgram, structured_kwargs, structured_strategy
 from qwen_core.arguments import (
     ALIASES,
@@ -257,25 +249,12 @@ class Qwen(LLMBatchApi, QwenConnection, FunctionCallingLLM):
         """
         if type(self).metadata is not Qwen.metadata:  # a subclass computes its own metadata: no shortcut
             return super().to_payload()
-        key = (self._info(), self.model, self.max_tokens)
-        private = self._private()
-        cached = private["_payload"]
-        if cached is None or cached[0] != key:
-            cached = private["_payload"] = (key, super().to_payload())
-        return dict(cached[1])
+        return memoised_payload(self, (self._info(), self.model, self.max_tokens), super().to_payload)
 
     # -- plumbing (shared by every method) ----------------------------------------------------------------
 
     def _info(self) -> ModelInfo:
         return DEFAULT_CATALOGUE.chat_model(self.model, **(self.model_info_overrides or {}))
-
-    def _private(self) -> dict[str, Any]:
-        """This instance's private attributes, read directly on the per-call paths.
-
-        Pydantic resolves ``self._name`` in ``__getattr__`` only after the normal lookup has failed, which costs
-        about 3 us per read; the dict behind it is the same storage (``self._name = ...`` writes there too).
-        """
-        return self.__pydantic_private__  # type: ignore[return-value]  # set by pydantic before __init__ runs
 
     def _get_client(self) -> QwenClient:
         """The one client of this instance, created on first use and reused (pooled connections)."""
@@ -510,7 +489,7 @@ def _one(output_cls: type[Model], result: Any) -> Model:
     return result  # type: ignore[return-value]
 
 
-store_span_signatures(Qwen)  # the dispatcher inspects these on every call: see _signatures
+store_span_signatures(Qwen)  # the dispatcher inspects these on every call: see _fast
 
 
 __all__ = ["Qwen"]

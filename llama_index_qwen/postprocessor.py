@@ -8,7 +8,7 @@ from llama_index.core.schema import BaseNode, MetadataMode, NodeWithScore, Query
 from pydantic import AliasChoices
 
 from llama_index_qwen._connection import QwenBatchConnection
-from llama_index_qwen._signatures import store_span_signatures
+from llama_index_qwen._fast import store_span_signatures
 from qwen_core.errors import InvalidRequestError
 from qwen_core.rerank import DEFAULT_RERANK_MODEL
 from qwen_core.rerank import arerank as _arerank
@@ -113,7 +113,7 @@ def _with_key(keys: list[str]) -> list[str]:
     return keys if SCORE_KEY in keys else [*keys, SCORE_KEY]
 
 
-store_span_signatures(QwenRerank)  # the dispatcher inspects these on every call: see _signatures
+store_span_signatures(QwenRerank)  # the dispatcher inspects these on every call: see _fast
 
 
 __all__ = ["QwenRerank"]

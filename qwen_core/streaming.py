@@ -6,16 +6,21 @@ order. A fragment never starts a new call because it carries an id (continuation
 on the wire, which the parsers turn into ``None``). Usage, request id and model: the latest value wins
 (native usage is cumulative per frame). Nothing is repaired or guessed; a call that never got a name is an
 error when the final result is taken.
+
+Adapters that yield cumulative chunks (LlamaIndex's streamed responses hold everything so far) read the
+incremental view instead of merging deltas themselves: :meth:`StreamAccumulator.text`,
+:meth:`~StreamAccumulator.reasoning` and :meth:`~StreamAccumulator.tool_calls` give one choice's state so far,
+each equal to the matching part of :meth:`~StreamAccumulator.snapshot` and cheap enough to read after every delta.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from qwen_core.errors import ResponseParseError
 from qwen_core.protocols._common import is_finished, synthesize_tool_call_id
-from qwen_core.types import ChatDelta, ChatResult, Choice, ToolCall, Usage
+from qwen_core.types import ChatDelta, ChatResult, Choice, ToolCall, ToolCallChunk, Usage
 
 __all__ = ["StreamAccumulator", "is_finished", "unnamed_tool_call_error"]
 
@@ -30,7 +35,7 @@ class _ToolState:
 
 
 class _ChoiceState:
-    __slots__ = ("finish_reason", "logprobs", "reasoning", "text", "tools")
+    __slots__ = ("calls", "calls_request_id", "finish_reason", "logprobs", "reasoning", "text", "tools")
 
     def __init__(self) -> None:
         self.text: list[str] = []
@@ -38,6 +43,17 @@ class _ChoiceState:
         self.tools: dict[int, _ToolState] = {}
         self.finish_reason: str | None = None
         self.logprobs: list[Mapping[str, Any]] | None = None
+        # the non-strict tool calls last built for the incremental view, and the request id their synthesized
+        # ids were derived from; None once a new fragment arrived
+        self.calls: tuple[ToolCall, ...] | None = None
+        self.calls_request_id: str | None = None
+
+
+def _joined(parts: list[str]) -> str:
+    """The concatenation of ``parts``, which are replaced by it: reading after every delta copies once per read."""
+    if len(parts) > 1:
+        parts[:] = ["".join(parts)]
+    return parts[0] if parts else ""
 
 
 def unnamed_tool_call_error(tool_index: int, choice_index: int, request_id: str | None) -> ResponseParseError:
@@ -46,6 +62,21 @@ def unnamed_tool_call_error(tool_index: int, choice_index: int, request_id: str 
         f"the stream ended with tool call #{tool_index} (choice {choice_index}) that has no function name",
         request_id=request_id,
     )
+
+
+def _merge_tool_calls(state: _ChoiceState, chunks: Iterable[ToolCallChunk]) -> None:
+    """Merge fragments by tool index: the first non-empty id and name win, arguments are concatenated."""
+    state.calls = None
+    for chunk in chunks:
+        tool = state.tools.get(chunk.index)
+        if tool is None:
+            tool = state.tools[chunk.index] = _ToolState()
+        if chunk.id and tool.id is None:
+            tool.id = chunk.id
+        if chunk.name and tool.name is None:
+            tool.name = chunk.name
+        if chunk.arguments:
+            tool.arguments.append(chunk.arguments)
 
 
 class StreamAccumulator:
@@ -69,16 +100,8 @@ class StreamAccumulator:
             state.text.append(delta.text)
         if delta.reasoning:
             state.reasoning.append(delta.reasoning)
-        for chunk in delta.tool_call_chunks:
-            tool = state.tools.get(chunk.index)
-            if tool is None:
-                tool = state.tools[chunk.index] = _ToolState()
-            if chunk.id and tool.id is None:
-                tool.id = chunk.id
-            if chunk.name and tool.name is None:
-                tool.name = chunk.name
-            if chunk.arguments:
-                tool.arguments.append(chunk.arguments)
+        if delta.tool_call_chunks:
+            _merge_tool_calls(state, delta.tool_call_chunks)
         if is_finished(delta.finish_reason):
             state.finish_reason = delta.finish_reason
         if delta.logprobs:
@@ -107,6 +130,31 @@ class StreamAccumulator:
         """Whether every choice seen so far has a finish reason."""
         return bool(self._choices) and all(state.finish_reason for state in self._choices.values())
 
+    def text(self, index: int = 0) -> str:
+        """Choice ``index``'s text so far (``""`` for a choice not seen)."""
+        state = self._choices.get(index)
+        return _joined(state.text) if state is not None else ""
+
+    def reasoning(self, index: int = 0) -> str:
+        """Choice ``index``'s reasoning so far (``""`` for a choice not seen)."""
+        state = self._choices.get(index)
+        return _joined(state.reasoning) if state is not None else ""
+
+    def tool_calls(self, index: int = 0) -> tuple[ToolCall, ...]:
+        """Choice ``index``'s tool calls so far, as :meth:`snapshot` gives them (``name=""`` until it arrives).
+
+        The tuple is built again only after a fragment of this choice arrived (or the request id the
+        synthesized ids derive from changed); otherwise the same tuple is returned.
+        """
+        state = self._choices.get(index)
+        if state is None or not state.tools:
+            return ()
+        calls = state.calls
+        if calls is None or state.calls_request_id != self._request_id:
+            calls = state.calls = self._tool_calls(index, state, strict=False)
+            state.calls_request_id = self._request_id
+        return calls
+
     def result(self) -> ChatResult:
         """The final result.
 
@@ -129,7 +177,7 @@ class StreamAccumulator:
             search_info=self._search_info,
         )
 
-    def _choice(self, index: int, state: _ChoiceState, strict: bool) -> Choice:
+    def _tool_calls(self, index: int, state: _ChoiceState, strict: bool) -> tuple[ToolCall, ...]:
         calls = []
         for tool_index in sorted(state.tools):
             tool = state.tools[tool_index]
@@ -139,15 +187,18 @@ class StreamAccumulator:
                 ToolCall(
                     id=tool.id or synthesize_tool_call_id(self._request_id, tool_index, index),
                     name=tool.name or "",
-                    arguments="".join(tool.arguments),
+                    arguments=_joined(tool.arguments),
                     index=tool_index,
                 )
             )
+        return tuple(calls)
+
+    def _choice(self, index: int, state: _ChoiceState, strict: bool) -> Choice:
         return Choice(
             index=index,
             text="".join(state.text),
             reasoning="".join(state.reasoning),
-            tool_calls=tuple(calls),
+            tool_calls=self._tool_calls(index, state, strict),
             finish_reason=state.finish_reason,
             logprobs=tuple(state.logprobs) if state.logprobs is not None else None,
         )

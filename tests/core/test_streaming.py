@@ -238,3 +238,61 @@ def test_is_finished() -> None:
     assert not is_finished("")
     assert not is_finished("null")
     assert is_finished("stop")
+
+
+# -- the incremental view ----------------------------------------------------------------------------------------
+
+
+def _view_deltas() -> list[ChatDelta]:
+    return [
+        ChatDelta(role="assistant"),
+        ChatDelta(reasoning="let "),
+        ChatDelta(index=1, text="other", request_id="req-a"),
+        ChatDelta(reasoning="me think", text="Hel"),
+        ChatDelta(tool_call_chunks=(ToolCallChunk(1, None, "second", '{"x": '),)),
+        ChatDelta(text="lo"),
+        ChatDelta(tool_call_chunks=(ToolCallChunk(0, "c0", "weather", '{"city"'),), request_id="req-b"),
+        ChatDelta(tool_call_chunks=(ToolCallChunk(0, "ignored", None, ': "Hangzhou"}'),
+                                    ToolCallChunk(1, "c1", None, "1}"))),
+        ChatDelta(index=1, tool_call_chunks=(ToolCallChunk(0, None, "other", "{}"),)),
+        ChatDelta(finish_reason="tool_calls", usage=Usage(1, 2, 3)),
+    ]
+
+
+def test_incremental_view_equals_the_snapshot_after_every_delta() -> None:
+    accumulator = StreamAccumulator()
+    assert (accumulator.text(), accumulator.reasoning(), accumulator.tool_calls()) == ("", "", ())
+    for delta in _view_deltas():
+        accumulator.add(delta)
+        snapshot = accumulator.snapshot()
+        for choice in snapshot.choices:
+            view = (accumulator.text(choice.index), accumulator.reasoning(choice.index),
+                    accumulator.tool_calls(choice.index))
+            assert view == (choice.text, choice.reasoning, choice.tool_calls)
+    assert accumulator.text(7) == accumulator.reasoning(7) == "" and accumulator.tool_calls(7) == ()
+    final = accumulator.result()
+    assert accumulator.tool_calls() == final.tool_calls == (
+        ToolCall("c0", "weather", '{"city": "Hangzhou"}', 0), ToolCall("c1", "second", '{"x": 1}', 1)
+    )
+    assert (accumulator.text(), accumulator.reasoning(), final.text) == ("Hello", "let me think", "Hello")
+
+
+def test_incremental_tool_calls_are_rebuilt_only_when_they_change() -> None:
+    accumulator = StreamAccumulator()
+    accumulator.add(ChatDelta(tool_call_chunks=(ToolCallChunk(0, None, None, '{"a"'),)))
+    unnamed = accumulator.tool_calls()
+    assert unnamed == (ToolCall("call_0_0", "", '{"a"', 0),)  # no name yet: as the snapshot shows it
+    accumulator.add(ChatDelta(text="x"))
+    assert accumulator.tool_calls() is unnamed
+    accumulator.add(ChatDelta(index=1, tool_call_chunks=(ToolCallChunk(0, "o", "other", "{}"),)))
+    assert accumulator.tool_calls() is unnamed  # another choice's fragment
+    accumulator.add(ChatDelta(request_id="req-9"))
+    renamed = accumulator.tool_calls()  # the synthesized id follows the request id, as in the snapshot
+    assert renamed == accumulator.snapshot().tool_calls and renamed[0].id != unnamed[0].id
+    accumulator.add(ChatDelta(tool_call_chunks=(ToolCallChunk(0, None, "f", ": 1}"),)))
+    assert accumulator.tool_calls() == (ToolCall(renamed[0].id, "f", '{"a": 1}', 0),)
+    nameless = StreamAccumulator()
+    nameless.add(ChatDelta(tool_call_chunks=(ToolCallChunk(0, "x", None, "{}"),)))
+    assert nameless.tool_calls() == (ToolCall("x", "", "{}", 0),)  # the view never raises; the result does
+    with pytest.raises(ResponseParseError):
+        nameless.result()

@@ -19,16 +19,14 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
 from llama_index_qwen._messages import (
-    ChatStream,
-    from_qwen_result,
     inline_refs,
-    keep_first_tool_call,
     to_qwen_messages,
     to_qwen_response_format,
     to_qwen_tool_choice,
     to_qwen_tools,
-    tool_selections,
 )
+from llama_index_qwen._responses import from_qwen_result, keep_first_tool_call, tool_selections
+from llama_index_qwen._stream import ChatStream
 from qwen_core.errors import InvalidRequestError, ResponseParseError
 from qwen_core.types import (
     ChatDelta,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from llama_index_qwen import Qwen, QwenEmbedding, QwenRerank
-from llama_index_qwen._signatures import spanned_functions
+from llama_index_qwen._fast import spanned_functions
 
 CLASSES = (Qwen, QwenEmbedding, QwenRerank)
 SPANNED = [(cls, name, function) for cls in CLASSES for name, function in spanned_functions(cls).items()]

@@ -1,10 +1,11 @@
-"""The hot-path shortcuts of the LlamaIndex adapter build exactly what the plain, validated code builds.
+"""The speed shortcuts of the LlamaIndex adapter (``llama_index_qwen._fast``) build exactly what the plain code builds.
 
 - ``assistant_message``/``chat_response``/``completion_response`` assemble pydantic models without re-validation:
   they must equal the validated constructors field for field (and fail here, loudly, if LlamaIndex changes the
-  models' fields or validators, in which case the adapter has already fallen back to the validated path).
-- ``ChatStream`` keeps its own view of choice 0 instead of snapshotting the core accumulator per fragment: every
-  chunk must match what the snapshot gives, and chunks must not share mutable objects.
+  models' fields or validators, in which case the adapter has already fallen back to the validated path). The
+  check runs on first use, not at import.
+- ``ChatStream`` reads the core accumulator's incremental view instead of a snapshot per fragment: every chunk
+  must match what the snapshot gives, and chunks must not share mutable objects.
 - ``Qwen.to_payload`` is memoised: it must follow field edits, ``model_info_overrides`` edits and catalogue
   registrations.
 """
@@ -12,6 +13,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -26,18 +29,9 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from llama_index_qwen import Qwen, _messages
-from llama_index_qwen._messages import (
-    ASSEMBLED_MODELS,
-    ChatStream,
-    assistant_message,
-    chat_response,
-    completion_response,
-    text_block,
-    thinking_block,
-    tool_call_block,
-    tool_kwargs,
-)
+from llama_index_qwen import Qwen, _fast
+from llama_index_qwen._responses import tool_kwargs, usage_kwargs, wire_style_calls
+from llama_index_qwen._stream import ChatStream
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo
 from qwen_core.streaming import StreamAccumulator
 from qwen_core.types import ChatDelta, ToolCallChunk, Usage
@@ -59,14 +53,27 @@ def _same(fast: Any, validated: Any) -> None:
 
 
 def test_assembled_models_still_have_the_fields_and_validators_the_shortcut_relies_on() -> None:
-    for model, (fields, validators) in ASSEMBLED_MODELS.items():
+    for model, (fields, validators) in _fast.ASSEMBLED_MODELS.items():
         assert tuple(model.model_fields) == fields, f"LlamaIndex changed {model.__name__}'s fields"
         decorators = model.__pydantic_decorators__
         found = {*decorators.validators, *decorators.field_validators, *decorators.root_validators,
                  *decorators.model_validators}
         assert found == validators, f"LlamaIndex changed {model.__name__}'s validators"
         assert not model.__private_attributes__
-    assert _messages._ASSEMBLE, "the direct assembly is disabled: the checks above say why"
+    assert _fast.assembly_allowed(), "the direct assembly is disabled: the checks above say why"
+
+
+def test_importing_the_adapter_runs_no_check_and_builds_no_response_object() -> None:
+    code = (
+        "import gc, llama_index_qwen, llama_index_qwen.llms\n"
+        "from llama_index.core.base.llms.types import ChatResponse, CompletionResponse, ThinkingBlock, ToolCallBlock\n"
+        "from llama_index_qwen import _fast\n"
+        "assert _fast._ASSEMBLE is None, _fast._ASSEMBLE\n"
+        "kinds = (ChatResponse, CompletionResponse, ThinkingBlock, ToolCallBlock)  # what the shortcuts build\n"
+        "built = [o for o in gc.get_objects() if type(o) in kinds]\n"
+        "assert not built, built\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 def _blocks() -> list[Any]:
@@ -84,48 +91,48 @@ def _extra() -> dict[str, Any]:
 
 @pytest.mark.parametrize("assemble", [True, False], ids=["assembled", "fallback"])
 def test_constructors_equal_the_validated_ones(monkeypatch: pytest.MonkeyPatch, assemble: bool) -> None:
-    monkeypatch.setattr(_messages, "_ASSEMBLE", assemble)
-    message = assistant_message(_blocks(), _extra())
+    monkeypatch.setattr(_fast, "_ASSEMBLE", assemble)
+    message = _fast.assistant_message(_blocks(), _extra())
     validated = ChatMessage(role=MessageRole.ASSISTANT, blocks=_blocks(), additional_kwargs=_extra())
     _same(message, validated)
-    _same(assistant_message([TextBlock(text="")], {}),
+    _same(_fast.assistant_message([TextBlock(text="")], {}),
           ChatMessage(role=MessageRole.ASSISTANT, blocks=[TextBlock(text="")], additional_kwargs={}))
     assert message.content == "hi"
 
     raw = {"request_id": "r", "usage": {"input_tokens": 1}}
-    _same(chat_response(message, dict(raw), {"model": "m"}),
+    _same(_fast.chat_response(message, dict(raw), {"model": "m"}),
           ChatResponse(message=validated, raw=dict(raw), additional_kwargs={"model": "m"}))
-    _same(chat_response(message, dict(raw), {"model": "m"}, "de"),
+    _same(_fast.chat_response(message, dict(raw), {"model": "m"}, "de"),
           ChatResponse(message=validated, delta="de", raw=dict(raw), additional_kwargs={"model": "m"}))
-    _same(chat_response(message, dict(raw), {}, ""),
+    _same(_fast.chat_response(message, dict(raw), {}, ""),
           ChatResponse(message=validated, delta="", raw=dict(raw), additional_kwargs={}))
 
     for delta in (None, "", "x"):
-        _same(completion_response("text", {"k": 1}, raw, delta),
+        _same(_fast.completion_response("text", {"k": 1}, raw, delta),
               CompletionResponse(text="text", delta=delta, raw=raw, additional_kwargs={"k": 1}))
 
 
 @pytest.mark.parametrize("assemble", [True, False], ids=["assembled", "fallback"])
 def test_blocks_equal_the_validated_ones(monkeypatch: pytest.MonkeyPatch, assemble: bool) -> None:
-    monkeypatch.setattr(_messages, "_ASSEMBLE", assemble)
-    _same(text_block("hi ✓"), TextBlock(text="hi ✓"))
-    _same(text_block(""), TextBlock(text=""))
-    _same(thinking_block("hmm", 3), ThinkingBlock(content="hmm", num_tokens=3))
-    _same(thinking_block("hmm", None), ThinkingBlock(content="hmm", num_tokens=None))
+    monkeypatch.setattr(_fast, "_ASSEMBLE", assemble)
+    _same(_fast.text_block("hi ✓"), TextBlock(text="hi ✓"))
+    _same(_fast.text_block(""), TextBlock(text=""))
+    _same(_fast.thinking_block("hmm", 3), ThinkingBlock(content="hmm", num_tokens=3))
+    _same(_fast.thinking_block("hmm", None), ThinkingBlock(content="hmm", num_tokens=None))
     for kwargs in ({"a": [1, {"b": 2}]}, {}, '{"partial'):
-        _same(tool_call_block("c1", "f", copy.deepcopy(kwargs)),
+        _same(_fast.tool_call_block("c1", "f", copy.deepcopy(kwargs)),
               ToolCallBlock(tool_call_id="c1", tool_name="f", tool_kwargs=copy.deepcopy(kwargs)))
-    first, second = thinking_block("a", None), thinking_block("a", None)
+    first, second = _fast.thinking_block("a", None), _fast.thinking_block("a", None)
     assert first.additional_information is not second.additional_information
 
 
 def test_assembled_objects_behave_like_validated_ones() -> None:
-    message = assistant_message([TextBlock(text="a")], {})
+    message = _fast.assistant_message([TextBlock(text="a")], {})
     message.content = "b"  # LlamaIndex's setter rebuilds the blocks
     assert message.blocks == [TextBlock(text="b")]
     message.additional_kwargs["x"] = 1
     assert message.__pydantic_fields_set__ == {"role", "blocks", "additional_kwargs"}
-    response = chat_response(message, {}, {})
+    response = _fast.chat_response(message, {}, {})
     response.delta = "d"
     assert "delta" in response.__pydantic_fields_set__
     assert ChatResponse.model_validate(response.model_dump()) == response
@@ -185,7 +192,7 @@ def _expected_chunks(deltas: list[ChatDelta]) -> list[dict[str, Any]]:
         if search_info:
             raw["search_info"] = dict(search_info)
             extra["search_info"] = dict(search_info)
-        extra.update(_messages.usage_kwargs(usage))
+        extra.update(usage_kwargs(usage))
         if delta.reasoning:
             extra["thinking_delta"] = delta.reasoning
         blocks: list[Any] = []
@@ -196,7 +203,7 @@ def _expected_chunks(deltas: list[ChatDelta]) -> list[dict[str, Any]]:
                    for c in calls]
         message_extra: dict[str, Any] = {}
         if calls:
-            message_extra["tool_calls"] = _messages._wire_style_calls(calls)
+            message_extra["tool_calls"] = wire_style_calls(calls)
         if reasoning:
             message_extra["reasoning_content"] = reasoning
         message = ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_extra)
