@@ -7,6 +7,9 @@ read back in input order. Each input still gets its callback run (``on_chat_mode
 ``on_llm_error``), and failed inputs raise or are returned as exceptions per ``return_exceptions``, as ``batch``
 does. ``batch_api_submit`` returns the job id at once, to be checked and collected later, even from another
 process: ``batch_api_status``, ``batch_api_retrieve``, ``batch_api_cancel`` (and their ``a``-prefixed twins).
+
+``qwen_core.batch`` is imported by the methods that use it, not with this module: ``ChatQwen`` inherits them, and
+``from langchain_qwen import ChatQwen`` or a plain invoke should not load the Batch API's code.
 """
 
 from __future__ import annotations
@@ -24,13 +27,12 @@ from pydantic import BaseModel, Field
 from langchain_qwen._errors import to_langchain_error, translate_errors
 from langchain_qwen._messages import from_qwen_result
 from qwen_core import errors as qe
-from qwen_core.batch import BatchJob, JobStatus, WaitOptions
-from qwen_core.batch.run import aretrieve_chat, asubmit_chat, retrieve_chat, submit_chat
 from qwen_core.types import ChatRequest, ChatResult
 
 if TYPE_CHECKING:
     from langchain_core.language_models import LanguageModelInput
 
+    from qwen_core.batch import BatchJob, JobStatus, WaitOptions
     from qwen_core.catalogue import ModelInfo
     from qwen_core.client import QwenClient
 
@@ -50,7 +52,15 @@ class BatchApiFields(BaseModel):
     """Give up waiting after this many seconds (the job keeps running; retrieve it later by its id)."""
 
     def _wait_options(self) -> WaitOptions:
+        from qwen_core.batch import WaitOptions
+
         return WaitOptions.of(self.batch_api_poll_interval, self.batch_api_timeout, self.batch_api_progress)
+
+
+def _job(job_id: str) -> BatchJob:
+    from qwen_core.batch import BatchJob
+
+    return BatchJob.from_id(job_id)
 
 
 def _message(result: ChatResult) -> AIMessage:
@@ -88,52 +98,62 @@ class ChatBatchApi(BatchApiFields):
 
     def batch_api_submit(self, inputs: Sequence[LanguageModelInput], **kwargs: Any) -> str:
         """Submit ``inputs`` as a batch job and return its id (several batch ids joined by commas when split)."""
+        from qwen_core.batch import run as batch_run
+
         requests = self._batch_requests(self._batch_messages(inputs), kwargs)
         with translate_errors():
-            return submit_chat(self.client, requests, model_info=self.model_info).id
+            return batch_run.submit_chat(self.client, requests, model_info=self.model_info).id
 
     async def abatch_api_submit(self, inputs: Sequence[LanguageModelInput], **kwargs: Any) -> str:
+        from qwen_core.batch import run as batch_run
+
         requests = self._batch_requests(self._batch_messages(inputs), kwargs)
         with translate_errors():
-            return (await asubmit_chat(self.client, requests, model_info=self.model_info)).id
+            return (await batch_run.asubmit_chat(self.client, requests, model_info=self.model_info)).id
 
     def batch_api_status(self, job_id: str) -> JobStatus:
         """The job's state (``.status``: validating, in_progress, finalizing, completed, failed, expired,
         cancelling, cancelled) and request counts (``.counts``)."""
         with translate_errors():
-            return self.client.batch.status(BatchJob.from_id(job_id))
+            return self.client.batch.status(_job(job_id))
 
     async def abatch_api_status(self, job_id: str) -> JobStatus:
         with translate_errors():
-            return await self.client.batch.astatus(BatchJob.from_id(job_id))
+            return await self.client.batch.astatus(_job(job_id))
 
     def batch_api_retrieve(self, job_id: str, *, wait: bool = True) -> list[Outcome]:
         """One ``AIMessage`` or exception per input, in input order (waits for the job unless ``wait=False``)."""
+        from qwen_core.batch import run as batch_run
+
         with translate_errors():
-            results = retrieve_chat(self.client, BatchJob.from_id(job_id), _message, wait=wait,
-                                    options=self._wait_options())
+            results = batch_run.retrieve_chat(self.client, _job(job_id), _message, wait=wait,
+                                              options=self._wait_options())
         return [_outcome(value) for value in results]
 
     async def abatch_api_retrieve(self, job_id: str, *, wait: bool = True) -> list[Outcome]:
+        from qwen_core.batch import run as batch_run
+
         with translate_errors():
-            results = await aretrieve_chat(self.client, BatchJob.from_id(job_id), _message, wait=wait,
-                                           options=self._wait_options())
+            results = await batch_run.aretrieve_chat(self.client, _job(job_id), _message, wait=wait,
+                                                     options=self._wait_options())
         return [_outcome(value) for value in results]
 
     def batch_api_cancel(self, job_id: str) -> JobStatus:
         """Ask the service to cancel the job (finished requests keep their results)."""
         with translate_errors():
-            return self.client.batch.cancel_job(BatchJob.from_id(job_id))
+            return self.client.batch.cancel_job(_job(job_id))
 
     async def abatch_api_cancel(self, job_id: str) -> JobStatus:
         with translate_errors():
-            return await self.client.batch.acancel_job(BatchJob.from_id(job_id))
+            return await self.client.batch.acancel_job(_job(job_id))
 
     # -- batch / abatch -----------------------------------------------------------------------------
 
     def _batch_via_api(self, inputs: list[LanguageModelInput], config: RunnableConfig | list[RunnableConfig] | None,
                        return_exceptions: bool, kwargs: dict[str, Any]) -> list[AIMessage]:
         """``batch`` through one batch job (``ChatQwen.batch`` calls this when ``use_batch_api`` is set)."""
+        from qwen_core.batch import run as batch_run
+
         conversations = self._batch_messages(inputs)
         requests = self._batch_requests(conversations, dict(kwargs))
         runs = [self._start_run(config, messages, kwargs) for config, messages in
@@ -141,8 +161,8 @@ class ChatBatchApi(BatchApiFields):
         try:
             with translate_errors():
                 client = self.client
-                job = submit_chat(client, requests, model_info=self.model_info)
-                results = retrieve_chat(client, job, _message, options=self._wait_options())
+                job = batch_run.submit_chat(client, requests, model_info=self.model_info)
+                results = batch_run.retrieve_chat(client, job, _message, options=self._wait_options())
         except BaseException as error:
             for run in runs:
                 run.on_llm_error(error)
@@ -155,6 +175,8 @@ class ChatBatchApi(BatchApiFields):
     async def _abatch_via_api(self, inputs: list[LanguageModelInput],
                               config: RunnableConfig | list[RunnableConfig] | None, return_exceptions: bool,
                               kwargs: dict[str, Any]) -> list[AIMessage]:
+        from qwen_core.batch import run as batch_run
+
         conversations = self._batch_messages(inputs)
         requests = self._batch_requests(conversations, dict(kwargs))
         runs = [await self._astart_run(config, messages, kwargs) for config, messages in
@@ -162,8 +184,8 @@ class ChatBatchApi(BatchApiFields):
         try:
             with translate_errors():
                 client = self.client
-                job = await asubmit_chat(client, requests, model_info=self.model_info)
-                results = await aretrieve_chat(client, job, _message, options=self._wait_options())
+                job = await batch_run.asubmit_chat(client, requests, model_info=self.model_info)
+                results = await batch_run.aretrieve_chat(client, job, _message, options=self._wait_options())
         except BaseException as error:
             for run in runs:
                 await run.on_llm_error(error)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from langchain_core.messages import (
     AIMessage,
@@ -22,12 +22,11 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
-from langchain_core.messages.tool import ToolCallChunk, invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.utils.json import parse_partial_json
-from pydantic import BaseModel
 
 from langchain_qwen._errors import QwenInvalidRequestError
+from langchain_qwen._fast import generation, generation_chunk, text_chunk, text_message, tool_chunk
 from qwen_core import types as qt
 
 #: ``response_metadata["model_provider"]`` and LangSmith's ``ls_provider``.
@@ -321,8 +320,8 @@ def from_qwen_choice(choice: qt.Choice, result: qt.ChatResult) -> ChatGeneration
             response_metadata=metadata,
         )
     else:
-        message = _text_message(choice.text, additional_kwargs, usage, metadata)
-    return _generation(message, {"finish_reason": choice.finish_reason})
+        message = text_message(choice.text, additional_kwargs, usage, metadata)
+    return generation(message, {"finish_reason": choice.finish_reason})
 
 
 def from_qwen_result(result: qt.ChatResult) -> ChatResult:
@@ -362,13 +361,13 @@ class StreamConverter:
         if delta.logprobs:
             metadata["logprobs"] = {"content": list(delta.logprobs)}
         additional_kwargs = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
-        if not delta.tool_call_chunks:  # text / reasoning: the hot path, built without re-validation
-            return _generation_chunk(_text_chunk(delta.text, additional_kwargs, metadata))
+        if not delta.tool_call_chunks:
+            return generation_chunk(text_chunk(delta.text, additional_kwargs, metadata))
         parts = [
             tool_call_chunk(name=part.name, args=part.arguments, id=part.id, index=part.index)
             for part in delta.tool_call_chunks
         ]
-        return _generation_chunk(_tool_chunk(delta.text, additional_kwargs, parts, metadata))
+        return generation_chunk(tool_chunk(delta.text, additional_kwargs, parts, metadata))
 
     def final(self) -> ChatGenerationChunk:
         """The last chunk: finish reason, model name, request id, search info and (once) usage."""
@@ -380,177 +379,3 @@ class StreamConverter:
             chunk_position="last",
         )
         return ChatGenerationChunk(message=message, generation_info={"finish_reason": self.finish_reason})
-
-
-# -- trusted construction of the per-token / per-call objects ------------------------------------
-#
-# Pydantic validation of an ``AIMessage(Chunk)`` and its ``ChatGeneration(Chunk)`` costs several times more than
-# the rest of our per-chunk work. For the inputs below (a ``str`` content, fresh dicts, tool calls only as fresh
-# ``tool_call_chunk`` dicts) it changes nothing: no field needs coercion and langchain-core's validators
-# (``_backwards_compat_tool_calls``, ``init_tool_calls``, ``init_server_tool_calls``, ``set_text``) leave every
-# other field at its default, except ``text``, which we set to ``message.text`` as ``set_text`` does, and a chunk's
-# ``tool_calls``/``invalid_tool_calls``, which ``_tool_chunk`` derives as ``init_tool_calls`` does (and marks as
-# set, as its assignments do). So these helpers write the instance state
-# directly, exactly as ``BaseModel.model_construct`` does (``__dict__`` with every field, the fields set,
-# ``__pydantic_extra__``, ``__pydantic_private__``), without its per-field alias/default loop, which costs as much
-# as the validation it skips. ``_TRUSTED`` (checked once at import) compares them with the validated constructors
-# on this install and falls back to those if langchain-core or pydantic ever build something else (a new field,
-# validator or instance slot); tests/langchain/test_trusted_construction.py covers more inputs and the
-# field/validator lists.
-
-_setattr = object.__setattr__
-_Model = TypeVar("_Model", bound=BaseModel)
-
-
-def _construct(cls: type[_Model], values: dict[str, Any], fields_set: set[str], extra: dict[str, Any] | None) -> _Model:
-    """A ``cls`` instance with ``values`` (every field) as its state, like ``cls.model_construct`` makes."""
-    obj = cls.__new__(cls)
-    _setattr(obj, "__dict__", values)
-    _setattr(obj, "__pydantic_fields_set__", fields_set)
-    _setattr(obj, "__pydantic_extra__", extra)
-    _setattr(obj, "__pydantic_private__", None)
-    return obj
-
-
-def _text_chunk(text: str, additional_kwargs: dict[str, Any], metadata: dict[str, Any]) -> AIMessageChunk:
-    """``AIMessageChunk(content=text, additional_kwargs=..., tool_call_chunks=[], response_metadata=metadata)``."""
-    if not _TRUSTED:
-        return AIMessageChunk(
-            content=text, additional_kwargs=additional_kwargs, tool_call_chunks=[], response_metadata=metadata
-        )
-    values: dict[str, Any] = {
-        "content": text, "additional_kwargs": additional_kwargs, "response_metadata": metadata,
-        "type": "AIMessageChunk", "name": None, "id": None, "tool_calls": [], "invalid_tool_calls": [],
-        "usage_metadata": None, "tool_call_chunks": [], "chunk_position": None,
-    }
-    fields_set = {"content", "additional_kwargs", "tool_call_chunks", "response_metadata"}
-    return _construct(AIMessageChunk, values, fields_set, {})
-
-
-#: JSON's whitespace (``json.loads`` skips exactly these before a value).
-_JSON_WHITESPACE = " \t\n\r"
-
-
-def _partial_arguments(args: str) -> dict[str, Any] | None:
-    """What ``AIMessageChunk``'s ``init_tool_calls`` makes of one fragment: its arguments object, or ``None``.
-
-    ``init_tool_calls`` runs ``parse_partial_json``, which for a fragment that is not JSON retries ``json.loads``
-    once per character; a streamed call's middle fragments (``ris", "un``) all take that path. Only a fragment
-    whose first non-whitespace character is ``{`` can give an object: every string ``parse_partial_json`` tries is
-    a prefix of the fragment (with newlines inside strings escaped) followed by closing brackets, so it starts
-    with the fragment's first character, or with ``}``/``]`` when the prefix is empty. The others are answered
-    without parsing; the rest are parsed exactly as langchain-core parses them.
-    """
-    if not args:
-        return {}
-    if args.lstrip(_JSON_WHITESPACE)[:1] != "{":
-        return None
-    try:
-        parsed = parse_partial_json(args)
-    except Exception:  # init_tool_calls treats any failure as an invalid call
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def _tool_chunk(
-    text: str, additional_kwargs: dict[str, Any], parts: list[ToolCallChunk], metadata: dict[str, Any]
-) -> AIMessageChunk:
-    """``AIMessageChunk(content=text, ..., tool_call_chunks=parts, ...)``, with the tool calls its validator adds."""
-    if not _TRUSTED:
-        return AIMessageChunk(
-            content=text, additional_kwargs=additional_kwargs, tool_call_chunks=parts, response_metadata=metadata
-        )
-    calls: list[ToolCall] = []
-    invalid: list[InvalidToolCall] = []
-    for part in parts:
-        args = _partial_arguments(part["args"] or "")
-        if args is None:
-            invalid.append(invalid_tool_call(name=part["name"], args=part["args"], id=part["id"], error=None))
-        else:
-            calls.append(tool_call(name=part["name"] or "", args=args, id=part["id"]))
-    values: dict[str, Any] = {
-        "content": text, "additional_kwargs": additional_kwargs, "response_metadata": metadata,
-        "type": "AIMessageChunk", "name": None, "id": None, "tool_calls": calls, "invalid_tool_calls": invalid,
-        "usage_metadata": None, "tool_call_chunks": parts, "chunk_position": None,
-    }
-    fields_set = {"content", "additional_kwargs", "tool_call_chunks", "response_metadata", "tool_calls",
-                  "invalid_tool_calls"}
-    return _construct(AIMessageChunk, values, fields_set, {})
-
-
-def _generation_chunk(message: AIMessageChunk) -> ChatGenerationChunk:
-    """``ChatGenerationChunk(message=message)`` for a message from ``_text_chunk`` or ``_tool_chunk``."""
-    if not _TRUSTED:
-        return ChatGenerationChunk(message=message)
-    values: dict[str, Any] = {
-        "text": message.text, "generation_info": None, "type": "ChatGenerationChunk", "message": message,
-    }
-    return _construct(ChatGenerationChunk, values, {"message", "text"}, None)
-
-
-def _text_message(
-    text: str, additional_kwargs: dict[str, Any], usage: UsageMetadata | None, metadata: dict[str, Any]
-) -> AIMessage:
-    """``AIMessage(content=text, ..., tool_calls=[], invalid_tool_calls=[], usage_metadata=usage, ...)``."""
-    if not _TRUSTED:
-        return AIMessage(
-            content=text, additional_kwargs=additional_kwargs, tool_calls=[], invalid_tool_calls=[],
-            usage_metadata=usage, response_metadata=metadata,
-        )
-    values: dict[str, Any] = {
-        "content": text, "additional_kwargs": additional_kwargs, "response_metadata": metadata, "type": "ai",
-        "name": None, "id": None, "tool_calls": [], "invalid_tool_calls": [], "usage_metadata": usage,
-    }
-    fields_set = {"content", "additional_kwargs", "tool_calls", "invalid_tool_calls", "usage_metadata",
-                  "response_metadata"}
-    return _construct(AIMessage, values, fields_set, {})
-
-
-def _generation(message: AIMessage, generation_info: dict[str, Any]) -> ChatGeneration:
-    """``ChatGeneration(message=message, generation_info=generation_info)``."""
-    if not _TRUSTED:
-        return ChatGeneration(message=message, generation_info=generation_info)
-    values: dict[str, Any] = {
-        "text": message.text, "generation_info": generation_info, "type": "ChatGeneration", "message": message,
-    }
-    return _construct(ChatGeneration, values, {"message", "generation_info", "text"}, None)
-
-
-def _same(trusted: Any, validated: Any) -> bool:
-    return type(trusted) is type(validated) and trusted.__getstate__() == validated.__getstate__()
-
-
-def _trusted_matches_validated() -> bool:
-    """Whether the helpers above (with ``_TRUSTED`` on) build what the validated constructors build here."""
-    usage = UsageMetadata(input_tokens=1, output_tokens=2, total_tokens=3)
-    chunk = _text_chunk("a", {"reasoning_content": "b"}, {"model_provider": MODEL_PROVIDER})
-    message = _text_message("a", {}, usage, {"model_provider": MODEL_PROVIDER})
-    validated_chunk = AIMessageChunk(
-        content="a", additional_kwargs={"reasoning_content": "b"}, tool_call_chunks=[],
-        response_metadata={"model_provider": MODEL_PROVIDER},
-    )
-    validated_message = AIMessage(
-        content="a", additional_kwargs={}, tool_calls=[], invalid_tool_calls=[], usage_metadata=usage,
-        response_metadata={"model_provider": MODEL_PROVIDER},
-    )
-    fragments = ['{"a": [1, "x', 'ris", "b', "", "  {", '"}']
-    tools_match = all(
-        _same(
-            _tool_chunk("", {}, [tool_call_chunk(name="f", args=args, id="c", index=0)], {}),
-            AIMessageChunk(content="", additional_kwargs={}, response_metadata={},
-                           tool_call_chunks=[tool_call_chunk(name="f", args=args, id="c", index=0)]),
-        )
-        for args in fragments
-    )
-    return (
-        tools_match
-        and _same(chunk, validated_chunk)
-        and _same(_generation_chunk(chunk), ChatGenerationChunk(message=validated_chunk))
-        and _same(message, validated_message)
-        and _same(_generation(message, {"finish_reason": "stop"}),
-                  ChatGeneration(message=validated_message, generation_info={"finish_reason": "stop"}))
-    )
-
-
-_TRUSTED = True
-_TRUSTED = _trusted_matches_validated()

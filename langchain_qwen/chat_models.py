@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
 from operator import itemgetter
@@ -25,6 +24,7 @@ from typing_extensions import Self
 from langchain_qwen._batch_api import ChatBatchApi
 from langchain_qwen._connection import QwenConnection
 from langchain_qwen._errors import QwenInvalidRequestError, QwenUnsupportedFeatureError, translate_errors
+from langchain_qwen._fast import invocation_params, store_signatures
 from langchain_qwen._messages import (
     MODEL_PROVIDER,
     StreamConverter,
@@ -275,20 +275,9 @@ class ChatQwen(ChatBatchApi, QwenConnection, BaseChatModel):
         return DEFAULT_CATALOGUE.chat_model(model or self.model_name, **(self.model_info_overrides or {}))
 
     def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
-        """What langchain-core's version returns (``self.dict()``, ``stop``, then ``kwargs``), built directly.
-
-        langchain-core calls this on every invoke and stream, and wraps the deprecated ``dict()`` in a context that
-        silences its deprecation warnings (``warnings.catch_warnings``, about 10 us). ``dict()`` of ``BaseChatModel``
-        is ``_identifying_params`` plus ``_type``; a subclass that overrides ``dict`` or ``asdict`` gets the
-        framework's path.
-        """
-        cls, base = type(self), BaseChatModel
-        if cls.dict is not base.dict or getattr(cls, "asdict", None) is not getattr(base, "asdict", None):
-            return super()._get_invocation_params(stop=stop, **kwargs)
-        params = dict(self._identifying_params)
-        params["_type"] = self._llm_type
-        params["stop"] = stop
-        return {**params, **kwargs}
+        """What langchain-core's version returns, built without its per-call warnings context (see ``_fast``)."""
+        params = invocation_params(self, stop, kwargs)
+        return super()._get_invocation_params(stop=stop, **kwargs) if params is None else params
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(
@@ -575,11 +564,7 @@ class ChatQwen(ChatBatchApi, QwenConnection, BaseChatModel):
         )
 
 
-# langchain-core calls ``inspect.signature(self._generate)`` (or ``_agenerate``) on every invoke to decide whether to
-# pass ``run_manager``, about 20 us each time; a stored ``__signature__`` (what inspect computes, computed once)
-# answers the same in a fraction of that. Subclasses that override these methods are inspected as usual.
-for _method in (ChatQwen._generate, ChatQwen._agenerate):
-    setattr(_method, "__signature__", inspect.signature(_method))  # noqa: B010  # a function attribute mypy won't allow
+store_signatures(ChatQwen, ("_generate", "_agenerate"))  # asked on every invoke by langchain-core (see _fast)
 
 
 def _stop_option(stop: Any) -> Any:

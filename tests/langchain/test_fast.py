@@ -1,16 +1,18 @@
-"""The unvalidated fast paths of ``langchain_qwen``: same objects as the validated constructors, and caches that
-never outlive a field change.
+"""``langchain_qwen._fast``, the speed shortcuts: same objects as langchain-core's own constructors and paths,
+checked lazily, and caches that never outlive a field change.
 
-``_messages`` builds text/reasoning chunks and plain-text results without pydantic validation; these tests prove
-the objects equal (``==``, ``model_dump()`` and the full pydantic state) what the validated constructors build,
-that adding chunks up gives the same message, and fail loudly when langchain-core gains a field or validator the
-helpers do not know about. ``ChatQwen`` caches its request defaults and client; assignment and copies must
-invalidate them.
+The trusted builders make text/reasoning chunks and plain-text results without pydantic validation; these tests
+prove the objects equal (``==``, ``model_dump()`` and the full pydantic state) what the validated constructors
+build, that adding chunks up gives the same message, and fail loudly when langchain-core gains a field or
+validator the builders do not know about. ``ChatQwen`` caches its request defaults and client; assignment and
+copies must invalidate them.
 """
 
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +24,7 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
 
 from langchain_qwen import ChatQwen
+from langchain_qwen import _fast as fast
 from langchain_qwen import _messages as m
 from qwen_core import types as qt
 
@@ -47,27 +50,56 @@ KNOWN = {
 def test_langchain_core_classes_have_the_fields_and_validators_the_helpers_know(cls: Any) -> None:
     fields, model_validators = KNOWN[cls]
     decorators = cls.__pydantic_decorators__
-    assert set(cls.model_fields) == fields, "langchain-core changed the fields: update langchain_qwen._messages"
-    assert set(decorators.model_validators) == model_validators, "new model validator: check _messages helpers"
-    assert not decorators.field_validators, "new field validator: check langchain_qwen._messages helpers"
+    assert set(cls.model_fields) == fields, "langchain-core changed the fields: update langchain_qwen._fast"
+    assert set(decorators.model_validators) == model_validators, "new model validator: check langchain_qwen._fast"
+    assert not decorators.field_validators, "new field validator: check langchain_qwen._fast"
     assert not cls.__private_attributes__
     assert cls.__pydantic_post_init__ is None
 
 
 def test_trusted_construction_is_enabled_on_this_install() -> None:
-    assert m._TRUSTED, "the import-time self-check failed: the fast paths are off (validated fallback in use)"
+    assert fast.trusted(), "the self-check failed: the fast paths are off (validated fallback in use)"
+    assert fast._trusted_matches_validated()
+
+
+def test_importing_builds_no_framework_object_and_no_batch_code() -> None:
+    code = (
+        "import sys; from langchain_qwen import ChatQwen, _fast; "
+        "print(_fast._TRUSTED, 'qwen_core.batch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["None", "False"]  # the self-check runs on first use, the Batch API on its own
+
+
+def test_a_failing_self_check_falls_back_to_the_validated_constructors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast, "_TRUSTED", None)
+    monkeypatch.setattr(fast, "_trusted_matches_validated", lambda: False)
+    converter = m.StreamConverter()
+    chunk = converter.chunk(DELTAS[3])
+    assert fast._TRUSTED is False
+    assert chunk is not None
+    same(chunk, validated_chunk(DELTAS[3]))
+    same(m.from_qwen_result(RESULTS[0]).generations[0], validated_generation(RESULTS[0].choices[0], RESULTS[0]))
+
+
+def test_the_self_check_notices_a_builder_that_differs(monkeypatch: pytest.MonkeyPatch) -> None:
+    def wrong(text: str, additional_kwargs: dict[str, Any], metadata: dict[str, Any]) -> AIMessageChunk:
+        return AIMessageChunk(content=text + "!", additional_kwargs=additional_kwargs, response_metadata=metadata)
+
+    monkeypatch.setattr(fast, "_text_chunk", wrong)
+    assert not fast._trusted_matches_validated()
 
 
 # -- equivalence -------------------------------------------------------------------------------------------
 
 
-def same(fast: Any, validated: Any) -> None:
-    assert type(fast) is type(validated)
-    assert fast == validated
-    assert fast.model_dump() == validated.model_dump()
-    assert fast.model_dump(exclude_unset=True) == validated.model_dump(exclude_unset=True)
-    assert fast.__getstate__() == validated.__getstate__()
-    assert repr(fast) == repr(validated)
+def same(built: Any, validated: Any) -> None:
+    assert type(built) is type(validated)
+    assert built == validated
+    assert built.model_dump() == validated.model_dump()
+    assert built.model_dump(exclude_unset=True) == validated.model_dump(exclude_unset=True)
+    assert built.__getstate__() == validated.__getstate__()
+    assert repr(built) == repr(validated)
 
 
 def validated_chunk(delta: qt.ChatDelta) -> ChatGenerationChunk:
@@ -135,16 +167,16 @@ def test_summed_stream_equals_the_validated_sum() -> None:
         qt.ChatDelta(finish_reason="tool_calls", usage=qt.Usage(3, 4, 7), request_id="r-9"),
     ]
     converter = m.StreamConverter(model="qwen-plus")
-    fast = [c for d in deltas if (c := converter.chunk(d)) is not None]
-    fast.append(converter.final())
+    built = [c for d in deltas if (c := converter.chunk(d)) is not None]
+    built.append(converter.final())
     reference = m.StreamConverter(model="qwen-plus")
     validated = [validated_chunk(d) for d in deltas if reference.chunk(d) is not None]
     validated.append(reference.final())
-    for f, v in zip(fast, validated, strict=True):
+    for f, v in zip(built, validated, strict=True):
         same(f, v)
-    same(add_up(fast), add_up(validated))
-    same(add_up(fast).message, add_up(validated).message)
-    total = add_up(fast).message
+    same(add_up(built), add_up(validated))
+    same(add_up(built).message, add_up(validated).message)
+    total = add_up(built).message
     assert isinstance(total, AIMessageChunk)
     assert total.content == "The answer"
     assert total.additional_kwargs == {"reasoning_content": "Let me think. Done."}
@@ -158,9 +190,9 @@ JSONISH = st.text(alphabet='{}[]",:\\ \n\tabn0123456789.-etrufl\u00a0é', max_si
 @given(args=JSONISH | st.text(max_size=12))
 def test_tool_call_fragments_parse_as_langchain_core_parses_them(args: str) -> None:
     part = qt.ToolCallChunk(index=0, id="c", name="f", arguments=args)
-    fast = m.StreamConverter().chunk(qt.ChatDelta(tool_call_chunks=(part,)))
-    assert fast is not None
-    same(fast.message, validated_chunk(qt.ChatDelta(tool_call_chunks=(part,))).message)
+    built = m.StreamConverter().chunk(qt.ChatDelta(tool_call_chunks=(part,)))
+    assert built is not None
+    same(built.message, validated_chunk(qt.ChatDelta(tool_call_chunks=(part,))).message)
 
 
 def test_chunks_do_not_share_mutable_state() -> None:
@@ -281,10 +313,10 @@ def test_connection_changes_give_another_client() -> None:
 
 def test_validated_fallback_builds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     converter, result = m.StreamConverter(), RESULTS[0]
-    fast = (converter.chunk(DELTAS[3]), m.from_qwen_result(result).generations[0])
-    monkeypatch.setattr(m, "_TRUSTED", False)  # what an install failing the import-time self-check uses
+    built = (converter.chunk(DELTAS[3]), m.from_qwen_result(result).generations[0])
+    monkeypatch.setattr(fast, "_TRUSTED", False)  # what an install failing the self-check uses
     fallback = (converter.chunk(DELTAS[3]), m.from_qwen_result(result).generations[0])
-    for f, v in zip(fast, fallback, strict=True):
+    for f, v in zip(built, fallback, strict=True):
         same(f, v)
 
 
