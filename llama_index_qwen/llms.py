@@ -43,6 +43,7 @@ from qwen_core.arguments import (
     InstanceOptions,
     call_options,
     call_timeout,
+    instance_options,
     split_pass_through,
     unknown_argument,
 )
@@ -262,12 +263,7 @@ class Qwen(LLMBatchApi, QwenConnection, FunctionCallingLLM):
 
     def _instance_options(self) -> InstanceOptions:
         """Fields over ``additional_kwargs``, computed once per field set (cached with the client)."""
-        state = self._connection()
-        options: InstanceOptions | None = state.request_defaults
-        if options is None:
-            fields = {name: getattr(self, name) for name in _INSTANCE_OPTIONS}
-            options = state.request_defaults = InstanceOptions.of(fields, self.additional_kwargs, "additional_kwargs")
-        return options
+        return instance_options(self, _INSTANCE_OPTIONS)
 
     def _request(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatRequest:
         """The core request: per-call keywords over fields over ``additional_kwargs``; unknown keywords raise."""

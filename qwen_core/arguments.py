@@ -21,9 +21,12 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
 
 from qwen_core.errors import InvalidRequestError, UnknownArgumentError
+
+if TYPE_CHECKING:
+    from qwen_core.lazy_client import ConnectionState
 
 #: The typed chat options: instance fields of both chat classes, overridable per call.
 CHAT_OPTIONS: Final = (
@@ -130,6 +133,29 @@ class InstanceOptions:
         options, extra = split_pass_through(pass_through, source)
         options.update((name, value) for name, value in fields.items() if value is not None)
         return cls(MappingProxyType(options), MappingProxyType(extra))
+
+
+class HasChatOptions(Protocol):
+    """An adapter's chat model: chat option fields, an escape hatch field, and a connection state to cache in."""
+
+    escape_hatch: ClassVar[str | None]
+
+    def _connection(self) -> ConnectionState: ...
+
+
+def instance_options(owner: HasChatOptions, names: Iterable[str]) -> InstanceOptions:
+    """``owner``'s options: its fields ``names`` over its escape hatch (the field named ``owner.escape_hatch``).
+
+    Computed once per field set: kept in the owner's connection state, which a field assignment or a copy empties
+    (:mod:`qwen_core.lazy_client`).
+    """
+    state = owner._connection()
+    options: InstanceOptions | None = state.request_defaults
+    if options is None:
+        escape = owner.escape_hatch or ""
+        fields = {name: getattr(owner, name) for name in names}
+        options = state.request_defaults = InstanceOptions.of(fields, getattr(owner, escape, None) or {}, escape)
+    return options
 
 
 @dataclass(slots=True)
