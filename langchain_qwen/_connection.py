@@ -15,6 +15,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, Se
 from typing_extensions import Self
 
 from qwen_core.arguments import check_arguments, model_argument_names
+from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelCatalogue
 from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY
 from qwen_core.lazy_client import ConnectionState, OwnsLazyClient, check_picklable
 from qwen_core.settings import API_KEY_ENV
@@ -68,6 +69,11 @@ class QwenConnection(OwnsLazyClient, BaseModel):
     """Headers sent with every request (e.g. ``X-DashScope-DataInspection``, a gateway's auth); they replace the
     library's headers of the same name, ``User-Agent`` included."""
 
+    catalogue: ModelCatalogue | None = Field(default=None, exclude=True, repr=False)
+    """The model facts to consult (limits, capabilities) instead of the built-in catalogue
+    (``qwen_core.catalogue.DEFAULT_CATALOGUE``), e.g. ``ModelCatalogue()`` with your own models registered.
+    Not serialized; copies and pickles carry it."""
+
     _state: ConnectionState = PrivateAttr(default_factory=ConnectionState)
 
     @model_validator(mode="before")
@@ -83,6 +89,11 @@ class QwenConnection(OwnsLazyClient, BaseModel):
         """Resolve the settings once (a missing key or bad URL fails here, before any request)."""
         self._connect()
         return self
+
+    @property
+    def model_catalogue(self) -> ModelCatalogue:
+        """The catalogue this instance consults: ``catalogue``, or the built-in one."""
+        return self.catalogue or DEFAULT_CATALOGUE
 
     def __getstate__(self) -> dict[Any, Any]:
         check_picklable(self)

@@ -39,7 +39,7 @@ from qwen_core.arguments import (
     split_pass_through,
     unknown_argument,
 )
-from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelInfo
+from qwen_core.catalogue import ModelInfo
 from qwen_core.limits import limiter_for, throttle_retries
 from qwen_core.tokenizer import count_message_tokens, count_tokens
 
@@ -265,7 +265,7 @@ class ChatQwen(ToolsAndStructuredOutput, ChatBatchApi, QwenConnection, BaseChatM
 
     def model_info(self, model: str | None = None) -> ModelInfo:
         """Catalogue facts for ``model`` (default: this instance's), with ``model_info_overrides`` applied."""
-        return DEFAULT_CATALOGUE.chat_model(model or self.model_name, **(self.model_info_overrides or {}))
+        return self.model_catalogue.chat_model(model or self.model_name, **(self.model_info_overrides or {}))
 
     def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
         """What langchain-core's version returns, built without its per-call warnings context (see ``_fast``)."""

@@ -11,7 +11,6 @@ from typing_extensions import Self
 from langchain_qwen._batch_api import BatchApiFields
 from langchain_qwen._connection import QwenBatchConnection
 from qwen_core.batch.run import aembed_with_batches, embed_with_batches
-from qwen_core.catalogue import get_embedding_model_info
 from qwen_core.embedding import (
     DEFAULT_EMBEDDING_MODEL,
     aembed_texts,
@@ -80,7 +79,7 @@ class QwenEmbeddings(BatchApiFields, QwenBatchConnection, Embeddings):
     @model_validator(mode="after")
     def _resolve(self) -> Self:
         """Check the options against the catalogue (errors before any request)."""
-        info = get_embedding_model_info(self.model)
+        info = self.model_catalogue.embedding_model(self.model)
         validate_dimensions(info, self.dimensions)
         self._batch_size = resolve_batch_size(info, self.batch_size)
         return self

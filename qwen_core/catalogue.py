@@ -250,6 +250,14 @@ class ModelCatalogue:
     def chat_models(self) -> Mapping[str, ModelInfo]:
         return dict(self._chat)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The tables (copies and pickles of an adapter that holds this catalogue carry it); not the lock or memo."""
+        return {"chat": self._chat, "embedding": self._embedding, "rerank": self._rerank, "warned": self._warned}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["chat"].values(), state["embedding"].values(), state["rerank"].values())  # type: ignore[misc]
+        self._warned = set(state["warned"])
+
 
 def _lookup(table: Mapping[str, Any], name: str) -> Any:
     if not isinstance(name, str) or not name.strip():

@@ -21,6 +21,7 @@ import ssl
 import threading
 from typing import TYPE_CHECKING, Any, Final
 
+from qwen_core.catalogue import ModelCatalogue
 from qwen_core.embedding import ConcurrencyLimiter
 from qwen_core.settings import QwenSettings, resolve_options
 from qwen_core.types import Api
@@ -55,13 +56,14 @@ def check_picklable(owner: object) -> None:
 
 
 class LazyClient:
-    """A thread-safe holder of one :class:`QwenClient` for fixed settings and protocol."""
+    """A thread-safe holder of one :class:`QwenClient` for fixed settings, protocol and catalogue."""
 
-    __slots__ = ("_api", "_client", "_lock", "_pid", "_settings")
+    __slots__ = ("_api", "_catalogue", "_client", "_lock", "_pid", "_settings")
 
-    def __init__(self, settings: QwenSettings, api: Api) -> None:
+    def __init__(self, settings: QwenSettings, api: Api, catalogue: ModelCatalogue | None = None) -> None:
         self._settings = settings
         self._api: Api = api
+        self._catalogue = catalogue
         self._client: QwenClient | None = None
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -83,6 +85,10 @@ class LazyClient:
     def api(self) -> Api:
         return self._api
 
+    @property
+    def catalogue(self) -> ModelCatalogue | None:
+        return self._catalogue
+
     def get(self) -> QwenClient:
         """The client, created on first call and reused afterwards."""
         client = self._client
@@ -91,7 +97,7 @@ class LazyClient:
                 if self._client is None:
                     from qwen_core.client import QwenClient
 
-                    self._client = QwenClient(self._settings, api=self._api)
+                    self._client = QwenClient(self._settings, api=self._api, catalogue=self._catalogue)
                 client = self._client
         return client
 
@@ -144,7 +150,8 @@ class OwnsLazyClient:
     """Mixin for the adapters' pydantic connection models: the one way an adapter holds its client.
 
     The class declares the connection fields (:class:`~qwen_core.settings.ConnectionOptions`), optionally
-    ``max_concurrency`` (async requests in flight), and a private attribute ``_state`` (a
+    ``max_concurrency`` (async requests in flight) and ``catalogue`` (a :class:`ModelCatalogue` the client
+    consults instead of the built-in one), and a private attribute ``_state`` (a
     :class:`ConnectionState`); it calls :meth:`_connect` after validation so a missing key or a bad URL fails at
     construction.
     """
@@ -167,9 +174,10 @@ class OwnsLazyClient:
     def _refresh(self, old: ConnectionState) -> ConnectionState:
         settings = resolve_options(self)  # type: ignore[arg-type]  # the subclass declares the fields
         state = ConnectionState()
-        clients = old.clients
-        same = clients is not None and clients.settings == settings and clients.api == self.api
-        state.clients = clients if same and clients is not None else LazyClient(settings, self.api)
+        clients, catalogue = old.clients, getattr(self, "catalogue", None)
+        same = clients is not None and (clients.settings, clients.api) == (settings, self.api)
+        same = same and clients is not None and clients.catalogue is catalogue
+        state.clients = clients if same and clients is not None else LazyClient(settings, self.api, catalogue)
         limit = getattr(self, "max_concurrency", None)  # only the classes that send many requests per call
         limiter = old.limiter
         if limit is not None:

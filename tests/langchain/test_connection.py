@@ -21,6 +21,7 @@ from langchain_core.documents import Document
 from langchain_core.load import dumpd, dumps
 
 from langchain_qwen import ChatQwen, QwenEmbeddings, QwenRerank
+from qwen_core.catalogue import DEFAULT_CATALOGUE, EmbeddingModelInfo, ModelCatalogue, ModelInfo
 from qwen_core.emulator import Emulator, RecordedRequest
 from qwen_core.errors import InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
 from tests._support.connection_fields import NETWORK_FIELDS, PROXY_SECRET, check_network_settings
@@ -229,6 +230,74 @@ def test_a_spawned_worker_uses_a_pickled_model(make: ModelFactory, emu: Emulator
         content, name = pool.submit(_invoke_in_worker, model).result(timeout=120)
     assert content == expected and name != multiprocessing.current_process().name
     assert emu.requests.last.headers["x-from"] == "parent"
+
+
+# -- the model catalogue -------------------------------------------------------------------------------------------
+
+
+def _catalogue() -> ModelCatalogue:
+    """The built-in facts, except that qwen-plus cannot call tools and text-embedding-v4 takes 2 texts a request
+    and only 1024 dimensions."""
+    catalogue = ModelCatalogue()
+    catalogue.register(ModelInfo(name="qwen-plus", supports_tools=False))
+    catalogue.register(EmbeddingModelInfo(name="text-embedding-v4", dimensions=(1024,), max_batch=2))
+    return catalogue
+
+
+def _refuses_tools(model: ChatQwen) -> bool:
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
+    try:
+        model.bind_tools([tool]).invoke("hi")
+    except UnsupportedFeatureError:
+        return True
+    return False
+
+
+def test_a_given_catalogue_is_what_chat_consults(emu: Emulator, api: str) -> None:
+    catalogue = _catalogue()
+    model = _build(ChatQwen, emu, api=api, catalogue=catalogue)
+    sent = len(emu.requests)
+    assert model.model_info().supports_tools is False and model.profile is not None
+    assert model.profile["tool_calling"] is False
+    assert _refuses_tools(model) and len(emu.requests) == sent  # refused before any request
+    assert model.client.catalogue is catalogue
+    assert not _refuses_tools(_build(ChatQwen, emu, api=api))  # the built-in catalogue: tools work
+    assert _build(ChatQwen, emu).client.catalogue is DEFAULT_CATALOGUE
+
+
+def test_a_given_catalogue_sets_the_embedding_limits(emu: Emulator) -> None:
+    for catalogue, requests in ((_catalogue(), 3), (None, 1)):
+        sent = len(emu.requests)
+        vectors = _build(QwenEmbeddings, emu, catalogue=catalogue).embed_documents(["a", "b", "c", "d", "e"])
+        assert len(vectors) == 5 and len(emu.requests) - sent == requests
+    with pytest.raises(ValueError, match="does not support dimensions=512"):  # at construction
+        _build(QwenEmbeddings, emu, catalogue=_catalogue(), dimensions=512)
+    assert len(_build(QwenEmbeddings, emu, dimensions=512).embed_query("hello")) == 512
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_the_catalogue_survives_copies_and_pickles_and_stays_out_of_dumps(emu: Emulator, cls: type[Any]) -> None:
+    catalogue = _catalogue()
+    model = _build(cls, emu, catalogue=catalogue)
+    assert copy.copy(model).catalogue is catalogue
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert clone.catalogue is not None and clone.catalogue is not catalogue
+        assert clone.catalogue.chat_model("qwen-plus").supports_tools is False
+        assert clone.client.catalogue is clone.catalogue
+        assert clone.model_dump() == model.model_dump()
+    assert "catalogue" not in model.model_dump() and "catalogue" not in repr(model)
+    if isinstance(model, ChatQwen):
+        assert "catalogue" not in dumpd(model)["kwargs"]
+        assert _refuses_tools(pickle.loads(pickle.dumps(model)))
+    model.close()
+
+
+def test_assigning_a_catalogue_gives_a_client_that_consults_it(emu: Emulator) -> None:
+    model = _build(ChatQwen, emu)
+    first = model.client
+    model.catalogue = catalogue = _catalogue()
+    assert model.client is not first and model.client.catalogue is catalogue
+    assert _refuses_tools(model)
 
 
 # -- network fields -----------------------------------------------------------------------------------------------
