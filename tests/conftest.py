@@ -1,15 +1,18 @@
 """Walls for the offline suite (no DashScope credentials or base URL leak in from the environment), and the
-emulator fixtures the adapter suites share: one emulator per module, reset around each test, both protocols."""
+fixtures the suites share: one emulator per module, reset around each test, both protocols, an adapter factory.
+
+Framework folders specialise ``make`` (tests/langchain: ``make(**fields)`` builds a ChatQwen on the ``api``
+parameter; tests/llama_index: a ``Qwen``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
 
 from qwen_core.emulator import Emulator
-
-APIS = ("compatible", "dashscope")
+from tests._support.constants import API_KEY, APIS
 
 _ENV_VARS = ("DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "DASHSCOPE_WORKSPACE_ID", "DASHSCOPE_HTTP_BASE_URL",
              # network settings the resolver reads: a developer's proxy or CA must not redirect loopback tests
@@ -40,3 +43,19 @@ def emu(_emulator: Emulator) -> Iterator[Emulator]:
 @pytest.fixture(params=APIS)
 def api(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+async def make() -> AsyncIterator[Callable[..., Any]]:
+    """``make(cls, emu, **fields)``: an adapter class against ``emu`` with the suite's key and no retries unless
+    asked; every object made is closed (its connection pools) after the test."""
+    made: list[Any] = []
+
+    def factory(cls: type[Any], emu: Emulator, **fields: Any) -> Any:
+        obj = cls(**{"api_key": API_KEY, "base_url": emu.base_url, "max_retries": 0, **fields})
+        made.append(obj)
+        return obj
+
+    yield factory
+    for obj in made:
+        await obj.aclose()

@@ -34,6 +34,7 @@ if __name__ == "__main__":
 from qwen_core.catalogue import UnknownModelWarning
 from qwen_core.client import QwenClient
 from qwen_core.errors import QwenError
+from tests._support.constants import APIS
 from tests._support.fault_server import FaultServer, sse_head
 from tests._support.fuzzing import (
     ANSWERS,
@@ -47,8 +48,6 @@ from tests._support.fuzzing import (
     random_request_args,
     request_failures,
 )
-
-APIS = ("compatible", "dashscope")
 
 
 def _core_failures(texts: list[tuple[str, str]], options: dict[str, Any], calls: list[str],

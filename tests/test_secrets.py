@@ -19,13 +19,11 @@ from qwen_core.client import QwenClient
 from qwen_core.emulator import Emulator
 from qwen_core.errors import QwenError
 from qwen_core.types import ChatRequest, EmbeddingRequest, Message
+from tests._support.constants import API_KEY, APIS
 from tests._support.fault_server import FaultServer, frames, sse_head
 
 pytest.importorskip("langchain_core", reason="needs langchain-core (extra [langchain])")
 pytest.importorskip("llama_index.core", reason="needs llama-index-core (extra [llama-index])")
-
-KEY = "sk-top-secret-0123456789"
-APIS = ("compatible", "dashscope")
 
 
 def closed_port_url() -> str:
@@ -42,7 +40,7 @@ def instances(base_url: str, api: str) -> dict[str, Any]:
     from llama_index_qwen import Qwen, QwenEmbedding
     from llama_index_qwen import QwenRerank as LIRerank
 
-    common = {"api_key": KEY, "base_url": base_url, "max_retries": 0, "timeout": 5}
+    common = {"api_key": API_KEY, "base_url": base_url, "max_retries": 0, "timeout": 5}
     return {
         "QwenClient": QwenClient(api=api, **common),
         "ChatQwen": ChatQwen(model="qwen-plus", api=api, **common),
@@ -104,16 +102,16 @@ def rendered(error: BaseException) -> str:
 
 def assert_no_key_anywhere(objects: dict[str, Any], caplog: pytest.LogCaptureFixture, *, errors_expected: bool) -> None:
     for name, obj in objects.items():
-        assert KEY not in repr(obj) and KEY not in str(obj), name
+        assert API_KEY not in repr(obj) and API_KEY not in str(obj), name
     for name, call in calls(objects):
         try:
             result = call()
         except QwenError as error:
-            assert KEY not in rendered(error), name
+            assert API_KEY not in rendered(error), name
         else:
             assert not errors_expected, f"{name} did not fail"
-            assert KEY not in repr(result) and KEY not in str(result), name
-    assert KEY not in caplog.text
+            assert API_KEY not in repr(result) and API_KEY not in str(result), name
+    assert API_KEY not in caplog.text
 
 
 @pytest.fixture
@@ -148,8 +146,8 @@ def test_no_key_on_incomplete_streams(api: str, debug_logs: pytest.LogCaptureFix
             if "stream" in name:
                 with pytest.raises(QwenError) as caught:
                     call()
-                assert KEY not in rendered(caught.value), name
-    assert KEY not in debug_logs.text
+                assert API_KEY not in rendered(caught.value), name
+    assert API_KEY not in debug_logs.text
 
 
 @pytest.mark.parametrize("api", APIS)
@@ -160,5 +158,5 @@ def test_no_key_in_successful_results(api: str, debug_logs: pytest.LogCaptureFix
 
 def test_no_key_when_the_configuration_is_refused() -> None:
     with pytest.raises(QwenError) as caught:
-        QwenClient(api_key=KEY, region="mars-east-1")
-    assert KEY not in rendered(caught.value)
+        QwenClient(api_key=API_KEY, region="mars-east-1")
+    assert API_KEY not in rendered(caught.value)

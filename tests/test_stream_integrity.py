@@ -10,13 +10,13 @@ import pytest
 
 from qwen_core.errors import IncompleteStreamError
 from qwen_core.types import Api
+from tests._support.constants import API_KEY
 from tests._support.fault_server import FaultServer, frames
 
 pytest.importorskip("langchain_core", reason="needs langchain-core (extra [langchain])")
 pytest.importorskip("llama_index.core", reason="needs llama-index-core (extra [llama-index])")
 
 APIS: list[Api] = ["compatible", "dashscope"]
-KEY = "sk-fault-secret-43"
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +28,13 @@ def server() -> Iterator[FaultServer]:
 def chat_qwen(server: FaultServer, api: Api, **options: object):  # type: ignore[no-untyped-def]
     from langchain_qwen import ChatQwen
 
-    return ChatQwen(model="qwen-plus", api=api, api_key=KEY, base_url=server.base_url, max_retries=0, **options)
+    return ChatQwen(model="qwen-plus", api=api, api_key=API_KEY, base_url=server.base_url, max_retries=0, **options)
 
 
 def li_qwen(server: FaultServer, api: Api, **options: object):  # type: ignore[no-untyped-def]
     from llama_index_qwen import Qwen
 
-    return Qwen(model="qwen-plus", api=api, api_key=KEY, base_url=server.base_url, max_retries=0, **options)
+    return Qwen(model="qwen-plus", api=api, api_key=API_KEY, base_url=server.base_url, max_retries=0, **options)
 
 
 @pytest.mark.parametrize("api", APIS)

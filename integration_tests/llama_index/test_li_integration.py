@@ -14,16 +14,11 @@ from pydantic import BaseModel
 
 from llama_index_qwen import Qwen
 from qwen_core.errors import AuthenticationError
+from tests.llama_index.helpers import AGENT_WARNINGS
 
 LIVE = bool(os.environ.get("DASHSCOPE_API_KEY"))
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20"),
-    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211"),
-    pytest.mark.filterwarnings("ignore::workflows.context.state_store.UnserializableKeyWarning"),
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <function Connection.__del__:"
-                               "pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = AGENT_WARNINGS
 
 
 @pytest.fixture(params=["compatible", "dashscope"])

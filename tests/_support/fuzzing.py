@@ -13,7 +13,6 @@ import math
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields, is_dataclass
-from pathlib import Path
 from typing import Any
 
 from qwen_core.errors import QwenError
@@ -33,8 +32,8 @@ from qwen_core.types import (
     ToolCall,
     Usage,
 )
+from tests._support.constants import CAPTURES
 
-CAPTURES = Path(__file__).resolve().parents[1] / "data" / "captures"
 PROTOCOLS = (NativeProtocol(), CompatibleProtocol())
 
 #: Values a mutation puts in place of a node: every JSON type, edge numbers, and shapes seen elsewhere in answers.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,7 @@ from qwen_core.settings import QwenSettings, SecretStr
 from qwen_core.sse import SSEDecoder, SSEEvent
 from qwen_core.streaming import StreamAccumulator
 from qwen_core.types import ChatDelta, ChatResult
-
-CAPTURES = Path(__file__).resolve().parent.parent / "data" / "captures"
+from tests._support.constants import CAPTURES
 
 Parser = Callable[[SSEEvent], tuple[ChatDelta, ...]]
 

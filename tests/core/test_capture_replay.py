@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,8 @@ from qwen_core.protocols.native import NativeProtocol
 from qwen_core.sse import SSEDecoder
 from qwen_core.streaming import StreamAccumulator
 from qwen_core.types import ChatRequest, ChatResult, Message
+from tests._support.constants import CAPTURES
 
-CAPTURES = Path(__file__).parent.parent / "data" / "captures"
 GENERATION = sorted(
     p.name.removesuffix(".response.body.txt")
     for p in CAPTURES.glob("*generation*.response.body.txt")

@@ -33,9 +33,9 @@ from qwen_core.errors import (
 )
 from qwen_core.streaming import StreamAccumulator
 from qwen_core.types import Api, ChatRequest, Message, ToolSpec
+from tests._support.constants import API_KEY
 
 APIS: list[Api] = ["compatible", "dashscope"]
-KEY = "sk-emulator-secret-123"
 WEATHER = ToolSpec(
     "get_weather", "Get the weather of a city",
     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
@@ -46,29 +46,17 @@ def ask(text: str = "Hello there", **options: object) -> ChatRequest:
     return ChatRequest(model="qwen-plus", messages=[Message("user", text)], **options)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as server:
-        yield server
-
-
-@pytest.fixture
-def fresh(emu: Emulator) -> Emulator:
-    emu.reset()
-    return emu
-
-
 @pytest.fixture(params=APIS)
-def client(request: pytest.FixtureRequest, fresh: Emulator) -> Iterator[QwenClient]:
-    with QwenClient(api=request.param, api_key=KEY, base_url=fresh.base_url, max_retries=2) as c:
+def client(request: pytest.FixtureRequest, emu: Emulator) -> Iterator[QwenClient]:
+    with QwenClient(api=request.param, api_key=API_KEY, base_url=emu.base_url, max_retries=2) as c:
         c._sync._policy = type(c._sync._policy)(max_retries=2, base_delay=0.01, max_delay=0.05)
         c._async._policy = c._sync._policy
         yield c
 
 
-def test_chat_stream_and_async_agree(client: QwenClient, fresh: Emulator) -> None:
+def test_chat_stream_and_async_agree(client: QwenClient, emu: Emulator) -> None:
     reply = ScriptedReply(text="The quick brown fox jumps.", chunk_size=4)
-    fresh.enqueue(reply, reply, reply, reply)
+    emu.enqueue(reply, reply, reply, reply)
     invoked = client.chat(ask())
     acc = StreamAccumulator()
     deltas = list(client.stream(ask()))
@@ -94,9 +82,9 @@ def test_chat_stream_and_async_agree(client: QwenClient, fresh: Emulator) -> Non
     assert streamed.finish_reason == "stop"
 
 
-def test_parallel_tool_calls_stream_merge(client: QwenClient, fresh: Emulator) -> None:
+def test_parallel_tool_calls_stream_merge(client: QwenClient, emu: Emulator) -> None:
     calls = [ScriptedToolCall("get_weather", {"city": city}) for city in ("Hangzhou", "Shanghai")]
-    fresh.enqueue(ScriptedReply(tool_calls=calls))
+    emu.enqueue(ScriptedReply(tool_calls=calls))
     acc = StreamAccumulator()
     for delta in client.stream(ask("weather?", tools=[WEATHER], parallel_tool_calls=True)):
         acc.add(delta)
@@ -107,91 +95,91 @@ def test_parallel_tool_calls_stream_merge(client: QwenClient, fresh: Emulator) -
     assert result.finish_reason == "tool_calls"
 
 
-def test_thinking_invoke_streams_under_the_hood(client: QwenClient, fresh: Emulator) -> None:
+def test_thinking_invoke_streams_under_the_hood(client: QwenClient, emu: Emulator) -> None:
     result = client.chat(ask("Why is the sky blue?", enable_thinking=True))
     assert result.reasoning and result.text
     assert result.usage is not None and (result.usage.reasoning_tokens or 0) > 0
-    sent = fresh.requests.last
+    sent = emu.requests.last
     assert sent.headers.get("x-dashscope-sse") == "enable" or (sent.json or {}).get("stream") is True
 
 
-def test_rate_limit_retried_honouring_retry_after(client: QwenClient, fresh: Emulator) -> None:
-    fresh.enqueue(HTTPFault(429, "Throttling.RateQuota", "Requests rate limit exceeded", retry_after=0.01))
+def test_rate_limit_retried_honouring_retry_after(client: QwenClient, emu: Emulator) -> None:
+    emu.enqueue(HTTPFault(429, "Throttling.RateQuota", "Requests rate limit exceeded", retry_after=0.01))
     assert client.chat(ask()).text
-    assert len(fresh.requests) == 2
+    assert len(emu.requests) == 2
 
 
-def test_server_errors_exhaust_retries_with_details(client: QwenClient, fresh: Emulator) -> None:
-    fresh.enqueue(HTTPFault(500), HTTPFault(500), HTTPFault(500))
+def test_server_errors_exhaust_retries_with_details(client: QwenClient, emu: Emulator) -> None:
+    emu.enqueue(HTTPFault(500), HTTPFault(500), HTTPFault(500))
     with pytest.raises(ServerError) as info:
         client.chat(ask())
     assert info.value.status == 500 and info.value.code and info.value.request_id
-    assert len(fresh.requests) == 3
+    assert len(emu.requests) == 3
 
 
-def test_auth_error_not_retried_and_key_not_leaked(fresh: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+def test_auth_error_not_retried_and_key_not_leaked(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     for api in APIS:
-        with QwenClient(api=api, api_key=KEY, base_url=fresh.base_url) as c:
-            fresh.enqueue(HTTPFault(401, "InvalidApiKey", "Invalid API-key provided."))
+        with QwenClient(api=api, api_key=API_KEY, base_url=emu.base_url) as c:
+            emu.enqueue(HTTPFault(401, "InvalidApiKey", "Invalid API-key provided."))
             with pytest.raises(AuthenticationError) as info:
                 c.chat(ask())
-            assert KEY not in str(info.value) and KEY not in repr(info.value) and KEY not in repr(c)
-    assert len(fresh.requests) == 2
-    assert KEY not in caplog.text
+            assert API_KEY not in str(info.value) and API_KEY not in repr(info.value) and API_KEY not in repr(c)
+    assert len(emu.requests) == 2
+    assert API_KEY not in caplog.text
 
 
-def test_dropped_connection_before_headers_is_retried(client: QwenClient, fresh: Emulator) -> None:
-    fresh.enqueue(DropConnection())
+def test_dropped_connection_before_headers_is_retried(client: QwenClient, emu: Emulator) -> None:
+    emu.enqueue(DropConnection())
     assert client.chat(ask()).text
-    fresh.enqueue(DropConnection())
+    emu.enqueue(DropConnection())
     assert "".join(d.text for d in client.stream(ask()))
 
 
-def test_disconnect_mid_stream_is_a_typed_error_never_retried(client: QwenClient, fresh: Emulator) -> None:
-    fresh.enqueue(Disconnect(after_events=2))
+def test_disconnect_mid_stream_is_a_typed_error_never_retried(client: QwenClient, emu: Emulator) -> None:
+    emu.enqueue(Disconnect(after_events=2))
     seen = []
     with pytest.raises(APIConnectionError):
         for delta in client.stream(ask("tell me a long story please")):
             seen.append(delta)
-    assert seen and len(fresh.requests) == 1
+    assert seen and len(emu.requests) == 1
 
 
-def test_in_stream_error_event_keeps_code(client: QwenClient, fresh: Emulator) -> None:
-    fresh.enqueue(StreamError(after_events=1))
+def test_in_stream_error_event_keeps_code(client: QwenClient, emu: Emulator) -> None:
+    emu.enqueue(StreamError(after_events=1))
     with pytest.raises(ContentInspectionError) as info:
         list(client.stream(ask("tell me a long story please")))
     assert info.value.code and "datainspection" in info.value.code.lower().replace("_", "")
-    assert len(fresh.requests) == 1
+    assert len(emu.requests) == 1
 
 
-def test_slow_first_byte_times_out(fresh: Emulator) -> None:
+def test_slow_first_byte_times_out(emu: Emulator) -> None:
     for api in APIS:
-        with QwenClient(api=api, api_key=KEY, base_url=fresh.base_url, timeout=0.2, max_retries=0) as c:
-            fresh.enqueue(SlowFirstByte(delay=1.0))
+        with QwenClient(api=api, api_key=API_KEY, base_url=emu.base_url, timeout=0.2, max_retries=0) as c:
+            emu.enqueue(SlowFirstByte(delay=1.0))
             with pytest.raises(APITimeoutError):
                 c.chat(ask())
 
 
-def test_malformed_bodies_are_parse_errors(client: QwenClient, fresh: Emulator) -> None:
-    fresh.enqueue(MalformedJSON())
+def test_malformed_bodies_are_parse_errors(client: QwenClient, emu: Emulator) -> None:
+    emu.enqueue(MalformedJSON())
     with pytest.raises(ResponseParseError):
         client.chat(ask())
-    fresh.enqueue(MalformedSSE(after_events=1))
+    emu.enqueue(MalformedSSE(after_events=1))
     with pytest.raises(ResponseParseError):
         list(client.stream(ask()))
 
 
-def test_bad_input_fails_before_any_request(client: QwenClient, fresh: Emulator) -> None:
+def test_bad_input_fails_before_any_request(client: QwenClient, emu: Emulator) -> None:
     with pytest.raises(InvalidRequestError):
         client.chat(ChatRequest(model="qwen-plus", messages=[]))
     with pytest.raises(InvalidRequestError):
         list(client.stream(ChatRequest(model="qwen-plus", messages=[])))
-    assert len(fresh.requests) == 0
+    assert len(emu.requests) == 0
 
 
-def test_sequential_calls_reuse_one_connection(client: QwenClient, fresh: Emulator) -> None:
-    before = fresh.connections_opened
+def test_sequential_calls_reuse_one_connection(client: QwenClient, emu: Emulator) -> None:
+    before = emu.connections_opened
     for _ in range(10):
         client.chat(ask())
         list(client.stream(ask()))
@@ -206,10 +194,10 @@ def test_sequential_calls_reuse_one_connection(client: QwenClient, fresh: Emulat
             await client.aclose()
 
     asyncio.run(run())
-    assert fresh.connections_opened - before == 2  # one for the sync pool, one for the async pool
+    assert emu.connections_opened - before == 2  # one for the sync pool, one for the async pool
 
 
-def test_abandoned_streams_release_their_connections(client: QwenClient, fresh: Emulator) -> None:
+def test_abandoned_streams_release_their_connections(client: QwenClient, emu: Emulator) -> None:
     # More early-abandoned streams than the pool holds: a leaked connection would exhaust the pool and hang.
     for _ in range(110):
         for _delta in client.stream(ask("a long answer please, with many words in it")):
@@ -228,7 +216,7 @@ def test_abandoned_streams_release_their_connections(client: QwenClient, fresh: 
     asyncio.run(asyncio.wait_for(run(), timeout=60))
 
 
-def test_cancelled_async_stream_releases_connection(client: QwenClient, fresh: Emulator) -> None:
+def test_cancelled_async_stream_releases_connection(client: QwenClient, emu: Emulator) -> None:
     async def consume() -> None:
         async for _delta in client.astream(ask("a long answer please")):
             await asyncio.sleep(10)
@@ -248,21 +236,21 @@ def test_cancelled_async_stream_releases_connection(client: QwenClient, fresh: E
     asyncio.run(run())
 
 
-def test_async_faults(client: QwenClient, fresh: Emulator) -> None:
+def test_async_faults(client: QwenClient, emu: Emulator) -> None:
     async def run() -> None:
         try:
-            fresh.enqueue(HTTPFault(429, "Throttling", "slow down", retry_after=0.01))
+            emu.enqueue(HTTPFault(429, "Throttling", "slow down", retry_after=0.01))
             assert (await client.achat(ask())).text
-            fresh.enqueue(HTTPFault(401, "InvalidApiKey", "Invalid API-key provided."))
+            emu.enqueue(HTTPFault(401, "InvalidApiKey", "Invalid API-key provided."))
             with pytest.raises(AuthenticationError):
                 await client.achat(ask())
-            fresh.enqueue(DropConnection())
+            emu.enqueue(DropConnection())
             assert (await client.achat(ask())).text
-            fresh.enqueue(Disconnect(after_events=2))
+            emu.enqueue(Disconnect(after_events=2))
             with pytest.raises(APIConnectionError):
                 async for _delta in client.astream(ask("tell me a long story please")):
                     pass
-            fresh.enqueue(HTTPFault(429), HTTPFault(429), HTTPFault(429))
+            emu.enqueue(HTTPFault(429), HTTPFault(429), HTTPFault(429))
             with pytest.raises(RateLimitError):
                 await client.achat(ask())
         finally:
@@ -271,7 +259,7 @@ def test_async_faults(client: QwenClient, fresh: Emulator) -> None:
     asyncio.run(run())
 
 
-def test_identical_requests_get_fresh_request_and_tool_call_ids(client: QwenClient, fresh: Emulator) -> None:
+def test_identical_requests_get_fresh_request_and_tool_call_ids(client: QwenClient, emu: Emulator) -> None:
     request = ask("What's the weather in Hangzhou?", tools=[WEATHER])
     first, second = client.chat(request), client.chat(request)
     assert first.request_id != second.request_id
@@ -282,12 +270,12 @@ def test_identical_requests_get_fresh_request_and_tool_call_ids(client: QwenClie
     assert len({rid for rid in streamed if rid}) == 2
 
 
-def test_dropped_clients_leak_no_sockets(fresh: Emulator) -> None:
+def test_dropped_clients_leak_no_sockets(emu: Emulator) -> None:
     import gc
     import warnings
 
     def use_and_drop(api: Api) -> None:
-        client = QwenClient(api=api, api_key=KEY, base_url=fresh.base_url)
+        client = QwenClient(api=api, api_key=API_KEY, base_url=emu.base_url)
         client.chat(ask())
         list(client.stream(ask()))
         asyncio.run(client.achat(ask()))  # no aclose(): the loop's shutdown closes its pool

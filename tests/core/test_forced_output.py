@@ -14,9 +14,8 @@ from qwen_core.emulator import Disobey, Emulator
 from qwen_core.errors import ModelNonComplianceError
 from qwen_core.streaming import StreamAccumulator
 from qwen_core.types import ChatRequest, Message, NamedToolChoice, ResponseFormat, ToolSpec
+from tests._support.constants import API_KEY, APIS
 
-KEY = "sk-forced-output-test"
-APIS = ("compatible", "dashscope")
 WEATHER = ToolSpec("get_weather", "Get the weather of a city",
                    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
 PERSON = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
@@ -32,7 +31,7 @@ def emu() -> Iterator[Emulator]:
 @pytest.fixture(params=APIS)
 def client(request: pytest.FixtureRequest, emu: Emulator) -> Iterator[QwenClient]:
     emu.reset()
-    with QwenClient(api=request.param, api_key=KEY, base_url=emu.base_url, max_retries=0) as c:
+    with QwenClient(api=request.param, api_key=API_KEY, base_url=emu.base_url, max_retries=0) as c:
         yield c
 
 
@@ -101,5 +100,5 @@ def test_emulator_refuses_what_thinking_forbids(emu: Emulator, extra: dict[str, 
             "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}],
             **extra}
     response = httpx.post(emu.compatible_base + "/chat/completions", json=body,
-                          headers={"Authorization": f"Bearer {KEY}"})
+                          headers={"Authorization": f"Bearer {API_KEY}"})
     assert response.status_code == 400 and message in response.text

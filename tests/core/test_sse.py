@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qwen_core.sse import SSEDecoder, SSEEvent
+from tests._support.constants import CAPTURES
 
-CAPTURES = Path(__file__).parent.parent / "data" / "captures"
 SSE_FILES = sorted(CAPTURES.glob("*-sse.response.body.txt"))
 
 

@@ -24,11 +24,11 @@ from qwen_core.errors import (
     StreamEventTooLargeError,
 )
 from qwen_core.types import Api, ChatRequest, Message
+from tests._support.constants import API_KEY
 from tests._support.fault_server import FaultServer, Write, compat_frame, frames, native_frame, sse_head
 
 APIS: list[Api] = ["compatible", "dashscope"]
 MODES = ["sync", "async"]
-KEY = "sk-fault-secret-42"
 
 
 def ask() -> ChatRequest:
@@ -46,7 +46,7 @@ def run(
 ) -> tuple[str, QwenError | None]:
     """Stream one request; the text delivered before the end, and the error the stream raised (if any)."""
     server.script(body)
-    client = QwenClient(api=api, api_key=KEY, base_url=server.base_url, max_retries=0, timeout=10)
+    client = QwenClient(api=api, api_key=API_KEY, base_url=server.base_url, max_retries=0, timeout=10)
     for name, value in client_attrs.items():
         setattr(client, name, value)
     texts: list[str] = []
@@ -189,7 +189,7 @@ def test_a_huge_event_under_the_cap_costs_linear_time(server: FaultServer, api: 
 @pytest.mark.parametrize("api", APIS)
 def test_thinking_chat_streams_internally_and_refuses_an_incomplete_stream(server: FaultServer, api: Api) -> None:
     server.script(frames(api, ["Because"], finish=False))
-    client = QwenClient(api=api, api_key=KEY, base_url=server.base_url, max_retries=0, timeout=10)
+    client = QwenClient(api=api, api_key=API_KEY, base_url=server.base_url, max_retries=0, timeout=10)
     request = ChatRequest(model="qwen-plus", messages=[Message("user", "Why?")], enable_thinking=True)
     with pytest.raises(IncompleteStreamError) as caught:
         client.chat(request)

@@ -19,6 +19,7 @@ from langchain_qwen import QwenRerank as LangChainRerank  # noqa: E402
 from llama_index_qwen import Qwen, QwenEmbedding  # noqa: E402
 from llama_index_qwen import QwenRerank as LlamaRerank  # noqa: E402
 from qwen_core.emulator import Emulator  # noqa: E402
+from tests._support.constants import API_KEY  # noqa: E402
 
 # Ray Data's own context warns about its deprecated settings on first use (not ours).
 pytestmark = [
@@ -37,12 +38,6 @@ def local_ray() -> Iterator[Any]:
         yield ray
     finally:
         ray.shutdown()
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
 
 
 def _use(obj: Any) -> Any:
@@ -67,8 +62,8 @@ def _use(obj: Any) -> Any:
     return obj.postprocess_nodes(nodes, query_str="cat")[0].node.get_content()
 
 
-def test_all_six_classes_work_inside_ray_tasks(local_ray: Any, server: Emulator) -> None:
-    connection = {"api_key": "sk-ray", "base_url": server.base_url}
+def test_all_six_classes_work_inside_ray_tasks(local_ray: Any, emu: Emulator) -> None:
+    connection = {"api_key": API_KEY, "base_url": emu.base_url}
     objects = [
         ChatQwen(**connection), QwenEmbeddings(dimensions=64, **connection), LangChainRerank(**connection),
         Qwen(**connection), QwenEmbedding(dimensions=64, **connection), LlamaRerank(**connection),
@@ -91,10 +86,10 @@ class LangChainEmbedder:
         return batch
 
 
-def test_ray_data_map_batches_embeds_a_dataset_and_writes_vectors(local_ray: Any, server: Emulator,
+def test_ray_data_map_batches_embeds_a_dataset_and_writes_vectors(local_ray: Any, emu: Emulator,
                                                                    tmp_path: Path) -> None:
     texts = [f"passage {n} about topic {n % 5}" for n in range(40)]
-    embeddings = QwenEmbeddings(api_key="sk-ray", base_url=server.base_url, dimensions=64)
+    embeddings = QwenEmbeddings(api_key=API_KEY, base_url=emu.base_url, dimensions=64)
     dataset = local_ray.data.from_items([{"id": n, "text": t} for n, t in enumerate(texts)])
     vectors = dataset.map_batches(LangChainEmbedder, fn_constructor_args=(embeddings,), batch_size=16,
                                   concurrency=1)
@@ -102,7 +97,7 @@ def test_ray_data_map_batches_embeds_a_dataset_and_writes_vectors(local_ray: Any
     rows = sorted(local_ray.data.read_parquet(str(tmp_path / "vectors")).take_all(), key=lambda r: r["id"])
     assert [list(r["vector"]) for r in rows] == embeddings.embed_documents(texts)
 
-    llama = QwenEmbedding(api_key="sk-ray", base_url=server.base_url, dimensions=64)
+    llama = QwenEmbedding(api_key=API_KEY, base_url=emu.base_url, dimensions=64)
 
     def embed(batch: dict[str, Any]) -> dict[str, Any]:
         batch["vector"] = llama.get_text_embedding_batch(list(batch["text"]))

@@ -1,4 +1,5 @@
-"""Helpers for emulator tests: native SSE parsing and JSON structure (key paths and types) comparison."""
+"""Helpers for emulator tests: request constants, native SSE parsing and JSON structure (key paths and types)
+comparison."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from qwen_core.sse import SSEDecoder, SSEEvent
+from tests._support.constants import API_KEY
+
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+TEXT_PATH = "/api/v1/services/aigc/text-generation/generation"
+MM_PATH = "/api/v1/services/aigc/multimodal-generation/generation"
+SSE = {"X-DashScope-SSE": "enable", "Accept": "text/event-stream"}
 
 
 def events(raw: bytes) -> list[SSEEvent]:

@@ -13,6 +13,7 @@ import openai
 import pytest
 
 from qwen_core.emulator import BatchTiming, Emulator
+from tests._support.constants import API_KEY
 
 TIMING = BatchTiming(validating=0.1, in_progress=0.3, finalizing=0.1, cancelling=0.1)
 
@@ -26,7 +27,7 @@ def emu() -> Iterator[Emulator]:
 @pytest.fixture
 def sdk(emu: Emulator) -> Iterator[openai.OpenAI]:
     emu.batches.timing = TIMING
-    with openai.OpenAI(api_key="sk-test", base_url=emu.compatible_base, max_retries=0) as client:
+    with openai.OpenAI(api_key=API_KEY, base_url=emu.compatible_base, max_retries=0) as client:
         yield client
 
 

@@ -12,16 +12,14 @@ import datetime
 import email.utils
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 import pytest
 
 from qwen_core.emulator import Emulator
-from tests.emulator.conftest import AUTH, MM_PATH, SSE, TEXT_PATH
-from tests.emulator.helpers import native_frames, sse_line_kinds, structure_diff
+from tests._support.constants import CAPTURES
+from tests.emulator.helpers import AUTH, MM_PATH, SSE, TEXT_PATH, native_frames, sse_line_kinds, structure_diff
 
-CAPTURES = Path(__file__).resolve().parents[1] / "data" / "captures"
 NAMES = sorted(p.name[: -len(".response.body.txt")] for p in CAPTURES.glob("*.response.body.txt"))
 PATHS = {
     "multimodal-generation": MM_PATH,

@@ -9,6 +9,7 @@ import openai
 import pytest
 
 from qwen_core.emulator import Emulator, ScriptedReply, ScriptedToolCall
+from tests._support.constants import API_KEY
 
 WEATHER = {"type": "function", "function": {
     "name": "get_current_weather", "description": "Get the current weather for a city",
@@ -22,7 +23,7 @@ STOCK = {"type": "function", "function": {
 _OPEN: list[openai.OpenAI] = []
 
 
-def client(emu: Emulator, key: str = "sk-test") -> openai.OpenAI:
+def client(emu: Emulator, key: str = API_KEY) -> openai.OpenAI:
     made = openai.OpenAI(base_url=emu.compatible_base, api_key=key, max_retries=0)
     _OPEN.append(made)
     return made
@@ -42,7 +43,7 @@ def test_plain_chat(emu: Emulator) -> None:
     assert r.id.startswith("chatcmpl-") and r.object == "chat.completion"
     assert r.usage is not None and r.usage.completion_tokens == 4  # "Echo" ":" " hi" " there"
     assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
-    assert emu.requests.last.headers["authorization"] == "Bearer sk-test"
+    assert emu.requests.last.headers["authorization"] == f"Bearer {API_KEY}"
 
 
 def test_stream_with_usage(emu: Emulator) -> None:
@@ -172,7 +173,7 @@ def test_scripted_reply_over_openai(emu: Emulator) -> None:
 
 async def test_async_client_in_loop() -> None:
     async with Emulator() as emu:
-        aclient = openai.AsyncOpenAI(base_url=emu.compatible_base, api_key="sk-test", max_retries=0)
+        aclient = openai.AsyncOpenAI(base_url=emu.compatible_base, api_key=API_KEY, max_retries=0)
         r = await aclient.chat.completions.create(model="qwen-turbo", messages=[{"role": "user", "content": "ping"}])
         assert r.choices[0].message.content == "Echo: ping"
         stream = await aclient.chat.completions.create(

@@ -23,8 +23,8 @@ from qwen_core.emulator import (
     SlowFirstByte,
     StreamError,
 )
-from tests.emulator.conftest import AUTH, SSE, TEXT_PATH
-from tests.emulator.helpers import native_frames
+from tests._support.constants import API_KEY
+from tests.emulator.helpers import AUTH, SSE, TEXT_PATH, native_frames
 
 BODY = {"model": "qwen-plus", "input": {"messages": [{"role": "user", "content": "one two three four"}]},
         "parameters": {"result_format": "message", "incremental_output": True}}
@@ -105,7 +105,7 @@ def test_stream_error_in_openai_stream(emu: Emulator) -> None:
     import openai
 
     emu.enqueue(StreamError(after_events=2), protocol="compatible")
-    with openai.OpenAI(base_url=emu.compatible_base, api_key="sk-test", max_retries=0) as oai:
+    with openai.OpenAI(base_url=emu.compatible_base, api_key=API_KEY, max_retries=0) as oai:
         stream = oai.chat.completions.create(**CHAT, stream=True)  # type: ignore[call-overload]
         with pytest.raises(openai.APIError, match="inappropriate"):
             list(stream)
@@ -159,7 +159,7 @@ def test_keep_alive_single_connection_and_request_log(emu: Emulator) -> None:
     assert len(emu.requests) == 10
     first = emu.requests[0]
     assert first.method == "POST" and first.path == TEXT_PATH and first.json == BODY
-    assert first.headers["authorization"] == "Bearer sk-test" and json.loads(first.body) == BODY
+    assert first.headers["authorization"] == f"Bearer {API_KEY}" and json.loads(first.body) == BODY
 
 
 def test_cli_prints_base_url() -> None:

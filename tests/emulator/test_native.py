@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from qwen_core.emulator import Emulator
-from tests.emulator.conftest import AUTH, MM_PATH, SSE, TEXT_PATH
-from tests.emulator.helpers import native_frames
+from tests._support.constants import API_KEY
+from tests.emulator.helpers import AUTH, MM_PATH, SSE, TEXT_PATH, native_frames
 
 EMB = "/api/v1/services/embeddings/text-embedding/text-embedding"
 RERANK = "/api/v1/services/rerank/text-rerank/text-rerank"
@@ -29,14 +29,14 @@ def gen(model: str, text: str, **params: Any) -> dict[str, Any]:
 def test_dashscope_sdk_call_and_stream(emu: Emulator) -> None:
     from dashscope import Generation
 
-    r = Generation.call(model="qwen-plus", messages=[{"role": "user", "content": "hello sdk"}], api_key="sk-test",
+    r = Generation.call(model="qwen-plus", messages=[{"role": "user", "content": "hello sdk"}], api_key=API_KEY,
                         base_address=emu.native_base, result_format="message")
     assert r.status_code == 200
     assert r.output.choices[0].message.content == "Echo: hello sdk"
     assert isinstance(r.request_id, str) and len(r.request_id) == 36
     assert emu.requests.last.path == TEXT_PATH
     parts = list(Generation.call(model="qwen-plus", messages=[{"role": "user", "content": "a b c"}],
-                                 api_key="sk-test", base_address=emu.native_base, result_format="message",
+                                 api_key=API_KEY, base_address=emu.native_base, result_format="message",
                                  stream=True, incremental_output=True))
     assert "".join(p.output.choices[0].message.content for p in parts) == "Echo: a b c"
     assert parts[-1].output.choices[0].finish_reason == "stop"
@@ -46,7 +46,7 @@ def test_dashscope_sdk_call_and_stream(emu: Emulator) -> None:
 def test_dashscope_sdk_error_is_returned(emu: Emulator) -> None:
     from dashscope import Generation
 
-    r = Generation.call(model="no-such-model", messages=[{"role": "user", "content": "x"}], api_key="sk-test",
+    r = Generation.call(model="no-such-model", messages=[{"role": "user", "content": "x"}], api_key=API_KEY,
                         base_address=emu.native_base)
     assert (r.status_code, r.code, r.message) == (400, "InvalidParameter", "Model not exist.")
 
@@ -154,7 +154,7 @@ def test_embeddings_native_and_compat(emu: Emulator) -> None:
     assert bad_dim.status_code == 400
     import openai
 
-    with openai.OpenAI(base_url=emu.compatible_base, api_key="sk-test", max_retries=0) as oai:
+    with openai.OpenAI(base_url=emu.compatible_base, api_key=API_KEY, max_retries=0) as oai:
         r = oai.embeddings.create(model="text-embedding-v3", input=texts[:2], dimensions=128)
     assert [len(d.embedding) for d in r.data] == [128, 128]
     native128 = post(emu, EMB, {"model": "text-embedding-v3", "input": {"texts": texts[:1]},

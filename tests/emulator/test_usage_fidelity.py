@@ -12,15 +12,15 @@ from qwen_core.client import QwenClient
 from qwen_core.emulator import Emulator, ScriptedReply
 from qwen_core.emulator.prompt_cache import MIN_CACHED_PREFIX
 from qwen_core.types import ChatRequest, Message
-from tests.emulator.conftest import MM_PATH, SSE, TEXT_PATH
-from tests.emulator.helpers import native_frames
+from tests._support.constants import API_KEY
+from tests.emulator.helpers import MM_PATH, SSE, TEXT_PATH, native_frames
 
 #: A system prompt well above the cache minimum (about 1,000 tokens).
 LONG_SYSTEM = "You are the support assistant of a large online bookshop. " * 90
 
 
 def _native(emu: Emulator, path: str, body: dict[str, Any], stream: bool = False,
-            key: str = "sk-test") -> httpx.Response:
+            key: str = API_KEY) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}", **(SSE if stream else {})}
     return httpx.post(emu.base_url + path, json=body, headers=headers, timeout=10)
 
@@ -31,7 +31,7 @@ def _chat(question: str, model: str = "qwen-plus", **params: Any) -> dict[str, A
 
 
 def test_a_repeated_long_prefix_reports_cached_tokens_on_both_protocols(emu: Emulator) -> None:
-    llm = ChatQwen(model="qwen-plus", api_key="sk-test", base_url=emu.base_url)
+    llm = ChatQwen(model="qwen-plus", api_key=API_KEY, base_url=emu.base_url)
     first = llm.invoke([("system", LONG_SYSTEM), ("human", "Where is my order?")])
     second = llm.invoke([("system", LONG_SYSTEM), ("human", "Can I return a book?")])
     assert first.usage_metadata is not None and second.usage_metadata is not None
@@ -39,7 +39,7 @@ def test_a_repeated_long_prefix_reports_cached_tokens_on_both_protocols(emu: Emu
     cached = second.usage_metadata["input_token_details"]["cache_read"]
     assert MIN_CACHED_PREFIX <= cached < second.usage_metadata["input_tokens"]
 
-    native = ChatQwen(model="qwen-plus", api="dashscope", api_key="sk-test", base_url=emu.base_url)
+    native = ChatQwen(model="qwen-plus", api="dashscope", api_key=API_KEY, base_url=emu.base_url)
     streamed = None
     for chunk in native.stream([("system", LONG_SYSTEM), ("human", "Do you ship abroad?")]):
         streamed = chunk if streamed is None else streamed + chunk
@@ -48,7 +48,7 @@ def test_a_repeated_long_prefix_reports_cached_tokens_on_both_protocols(emu: Emu
 
 
 def test_short_prompts_other_keys_and_reset_never_hit(emu: Emulator) -> None:
-    with QwenClient(api="dashscope", api_key="sk-test", base_url=emu.base_url) as client:
+    with QwenClient(api="dashscope", api_key=API_KEY, base_url=emu.base_url) as client:
         short = ChatRequest(model="qwen-plus", messages=[Message("user", "hello " * 10)])
         client.chat(short)
         usage = client.chat(short).usage
@@ -66,7 +66,7 @@ def test_short_prompts_other_keys_and_reset_never_hit(emu: Emulator) -> None:
 def test_scripted_cached_tokens_and_search_results(emu: Emulator) -> None:
     emu.enqueue(ScriptedReply(text="Found it.", usage={"input_tokens": 900, "cached_tokens": 512},
                               search_results=[{"title": "Qwen 3", "url": "https://example.org/qwen3"}]))
-    llm = ChatQwen(model="qwen-plus", api="dashscope", api_key="sk-test", base_url=emu.base_url, enable_search=True)
+    llm = ChatQwen(model="qwen-plus", api="dashscope", api_key=API_KEY, base_url=emu.base_url, enable_search=True)
     message = llm.invoke("news?")
     assert message.usage_metadata is not None
     assert message.usage_metadata["input_token_details"]["cache_read"] == 512

@@ -1,28 +1,19 @@
-"""Fixtures for the ChatQwen tests: one emulator per module, a model factory per protocol."""
+"""The suite's ``make`` with ChatQwen bound: ``make(**fields)`` builds a ChatQwen on the ``api`` parameter against
+the emulator (pools closed afterwards)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
 
 from langchain_qwen import ChatQwen
 from qwen_core.emulator import Emulator
-from tests.langchain.helpers import API_KEY, ModelFactory
+from tests.langchain.helpers import ModelFactory
 
 
 @pytest.fixture
-async def make(emu: Emulator, api: str) -> AsyncIterator[ModelFactory]:
-    """``make(**fields)`` builds a ChatQwen on ``api`` against the emulator; pools are closed afterwards."""
-    made: list[ChatQwen] = []
-
-    def factory(**fields: Any) -> ChatQwen:
-        fields = {"api_key": API_KEY, "base_url": emu.base_url, "api": api, "max_retries": 0, **fields}
-        model = ChatQwen(**fields)
-        made.append(model)
-        return model
-
-    yield factory
-    for model in made:
-        await model.aclose()
+def make(make: Callable[..., Any], emu: Emulator, api: str) -> ModelFactory:
+    return partial(make, ChatQwen, emu, api=api)

@@ -20,8 +20,9 @@ from typing_extensions import TypedDict
 from langchain_qwen import ChatQwen
 from qwen_core import errors as qwen_errors
 from qwen_core.emulator import HTTPFault, ScriptedReply, ScriptedToolCall, StreamError
+from tests._support.constants import API_KEY
 from tests._support.wire import wire_options
-from tests.langchain.helpers import API_KEY, ModelFactory
+from tests.langchain.helpers import ModelFactory
 
 
 class Person(BaseModel):

@@ -27,8 +27,7 @@ from langchain_qwen._messages import (
 )
 from qwen_core import errors as qwen_errors
 from qwen_core import types as qt
-
-KEY = "sk-unit-secret-987654321"
+from tests._support.constants import API_KEY
 
 
 def test_all_is_sorted_and_exports_chatqwen() -> None:
@@ -50,26 +49,26 @@ def test_import_is_light() -> None:
 
 @pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
 def test_serialization_round_trip_without_the_key() -> None:
-    model = ChatQwen(model="qwen-max", api_key=KEY, api="dashscope", temperature=0.3, stop=["x"])
+    model = ChatQwen(model="qwen-max", api_key=API_KEY, api="dashscope", temperature=0.3, stop=["x"])
     dumped = dumpd(model)
-    assert KEY not in json.dumps(dumped)
+    assert API_KEY not in json.dumps(dumped)
     loaded = load(dumped, allowed_objects=[ChatQwen], valid_namespaces=["langchain_qwen"],
-                  secrets_map={"DASHSCOPE_API_KEY": KEY})
+                  secrets_map={"DASHSCOPE_API_KEY": API_KEY})
     assert isinstance(loaded, ChatQwen)
     assert loaded.model_dump() == model.model_dump()
-    assert loaded.api_key is not None and loaded.api_key.get_secret_value() == KEY
+    assert loaded.api_key is not None and loaded.api_key.get_secret_value() == API_KEY
 
 
 @pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
 def test_load_with_allowed_objects_all_is_refused() -> None:
     """Why the standard test_serdes is xfail: langchain-core only loads classes from its own mapping."""
     with pytest.raises(ValueError, match="is not allowed"):
-        load(dumpd(ChatQwen(api_key=KEY)), allowed_objects="all", valid_namespaces=["langchain_qwen"],
-             secrets_map={"DASHSCOPE_API_KEY": KEY})
+        load(dumpd(ChatQwen(api_key=API_KEY)), allowed_objects="all", valid_namespaces=["langchain_qwen"],
+             secrets_map={"DASHSCOPE_API_KEY": API_KEY})
 
 
 def test_ls_params() -> None:
-    model = ChatQwen(api_key=KEY, temperature=0.2, max_tokens=9, stop=["s"])
+    model = ChatQwen(api_key=API_KEY, temperature=0.2, max_tokens=9, stop=["s"])
     params = model._get_ls_params()
     assert params == {"ls_provider": "dashscope", "ls_model_name": "qwen-plus", "ls_model_type": "chat",
                       "ls_temperature": 0.2, "ls_max_tokens": 9, "ls_stop": ["s"]}
@@ -77,17 +76,17 @@ def test_ls_params() -> None:
 
 
 def test_profile_from_catalogue() -> None:
-    assert ChatQwen(api_key=KEY, model="qwen3-vl-plus").profile == {
+    assert ChatQwen(api_key=API_KEY, model="qwen3-vl-plus").profile == {
         "max_input_tokens": 260_096, "max_output_tokens": 32_768, "text_inputs": True, "image_inputs": True,
         "image_url_inputs": True, "video_inputs": True, "text_outputs": True, "reasoning_output": True,
         "tool_calling": True, "tool_choice": True, "tool_call_streaming": True, "structured_output": True,
     }
-    profile = ChatQwen(api_key=KEY, model="qwen-vl-max").profile
+    profile = ChatQwen(api_key=API_KEY, model="qwen-vl-max").profile
     assert profile is not None and not profile["tool_calling"] and not profile["reasoning_output"]
 
 
 def test_token_counting_is_local() -> None:
-    model = ChatQwen(api_key=KEY)
+    model = ChatQwen(api_key=API_KEY)
     assert model.get_num_tokens("hello world") == 2
     messages = [SystemMessage("be brief"), HumanMessage("hello world")]
     assert model.get_num_tokens_from_messages(messages) == model.get_num_tokens("be brief") + 2 + 2 * 4
@@ -215,7 +214,7 @@ class _Scripted:
 
 
 async def test_sync_and_async_streams_agree(monkeypatch: pytest.MonkeyPatch) -> None:
-    model = ChatQwen(api_key=KEY)
+    model = ChatQwen(api_key=API_KEY)
     monkeypatch.setattr(ChatQwen, "client", property(lambda self: _Scripted()))
     sync_chunks = list(model.stream("hi"))
     async_chunks = [c async for c in model.astream("hi")]
@@ -249,7 +248,7 @@ def test_documented_argument_names_are_the_constructor_signature(
     for name in legacy:
         assert name not in parameters, name
     for given in (documented, legacy):
-        model = cls(api_key=KEY, **given)
+        model = cls(api_key=API_KEY, **given)
         assert {name: getattr(model, name) for name in documented} == documented
     if cls is not ChatQwen:  # the embeddings' and reranker's older key spelling
-        assert cls(dashscope_api_key=KEY).api_key.get_secret_value() == KEY
+        assert cls(dashscope_api_key=API_KEY).api_key.get_secret_value() == API_KEY

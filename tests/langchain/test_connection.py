@@ -25,8 +25,9 @@ from qwen_core.catalogue import DEFAULT_CATALOGUE, EmbeddingModelInfo, ModelCata
 from qwen_core.emulator import Emulator, RecordedRequest
 from qwen_core.errors import InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
 from tests._support.connection_fields import NETWORK_FIELDS, PROXY_SECRET, check_network_settings
+from tests._support.constants import API_KEY
 from tests._support.wire import wire_options
-from tests.langchain.helpers import API_KEY, ModelFactory
+from tests.langchain.helpers import ModelFactory
 
 CLASSES = (ChatQwen, QwenEmbeddings, QwenRerank)
 

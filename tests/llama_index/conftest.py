@@ -1,31 +1,19 @@
-"""Fixtures for the LlamaIndex ``Qwen`` tests: one emulator per module, an LLM factory per protocol."""
+"""The suite's ``make`` with ``Qwen`` bound: ``make(**fields)`` builds a ``Qwen`` on the ``api`` parameter against
+the emulator (pools closed afterwards)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
 
 from llama_index_qwen import Qwen
 from qwen_core.emulator import Emulator
-
-API_KEY = "sk-emulator-secret-0123456789"
-
-LLMFactory = Callable[..., Qwen]
+from tests.llama_index.helpers import LLMFactory
 
 
 @pytest.fixture
-async def make(emu: Emulator, api: str) -> AsyncIterator[LLMFactory]:
-    """``make(**fields)`` builds a ``Qwen`` on ``api`` against the emulator; pools are closed afterwards."""
-    made: list[Qwen] = []
-
-    def factory(**fields: Any) -> Qwen:
-        fields = {"api_key": API_KEY, "base_url": emu.base_url, "api": api, "max_retries": 0, **fields}
-        llm = Qwen(**fields)
-        made.append(llm)
-        return llm
-
-    yield factory
-    for llm in made:
-        await llm.aclose()
+def make(make: Callable[..., Any], emu: Emulator, api: str) -> LLMFactory:
+    return partial(make, Qwen, emu, api=api)

@@ -25,8 +25,8 @@ from llama_index_qwen import Qwen, QwenEmbedding, QwenRerank
 from qwen_core.emulator import Emulator, SlowFirstByte
 from qwen_core.errors import APITimeoutError, InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
 from tests._support.connection_fields import NETWORK_FIELDS, PROXY_SECRET, check_network_settings
+from tests._support.constants import API_KEY
 
-API_KEY = "sk-emulator-secret-0123456789"
 USER = [ChatMessage(role="user", content="Hello there")]
 CLASSES = (Qwen, QwenEmbedding, QwenRerank)
 

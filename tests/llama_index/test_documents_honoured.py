@@ -3,18 +3,16 @@ ChatQwen surfaces surfaced here too: ``n`` choices, logprobs, prefix continuatio
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
 
-from llama_index_qwen import Qwen
 from qwen_core.emulator import Emulator
 from qwen_core.errors import InvalidRequestError
 from qwen_core.types import ToolSpec
+from tests.llama_index.helpers import LLMFactory
 
-LLMFactory = Callable[..., Qwen]
 USER = [ChatMessage(role="user", content="hello world again")]
 STOPS: list[Any] = ["你好", ["Paris", "London"], [37763, 367], [[37763, 367]]]
 

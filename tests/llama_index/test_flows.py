@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from llama_index.core import Document, VectorStoreIndex
@@ -14,24 +14,13 @@ from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.tools import FunctionTool
 from llama_index.core.workflow import Context
 
-from llama_index_qwen import Qwen
 from qwen_core.emulator import Emulator, ScriptedReply
+from tests.llama_index.helpers import AGENT_WARNINGS, LLMFactory
 
-#: ``make(**fields)`` from conftest: a ``Qwen`` on the parametrized protocol, against the emulator.
-LLMFactory = Callable[..., Qwen]
-
-# llama-index's `workflows` package inspects agent classes with inspect.getmembers, which touches pydantic's
-# deprecated attributes (`__fields__`, ...); the warnings is theirs, not ours (the suite turns warnings into errors).
 pytestmark = [
-    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20"),
-    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211"),
-    # the agent's memory is "a known unserializable key" of workflow contexts (their words: "This is expected")
-    pytest.mark.filterwarnings("ignore::workflows.context.state_store.UnserializableKeyWarning"),
+    *AGENT_WARNINGS,
     # ReActAgent calls a deprecated workflows API internally
     pytest.mark.filterwarnings("ignore:is_running called from within a step:DeprecationWarning"),
-    # agents' default Memory opens an aiosqlite connection it never closes
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <function Connection.__del__:"
-                               "pytest.PytestUnraisableExceptionWarning"),
 ]
 
 CALLS: list[tuple[str, str]] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, ImageBlock, TextBlock, ThinkingBlock, ToolCallBlock
@@ -25,9 +24,7 @@ from qwen_core.errors import (
     RateLimitError,
     UnsupportedFeatureError,
 )
-
-#: ``make(**fields)`` from conftest: a ``Qwen`` on the parametrized protocol, against the emulator.
-LLMFactory = Callable[..., Qwen]
+from tests.llama_index.helpers import LLMFactory
 
 USER = [ChatMessage(role="user", content="Hello there")]
 

@@ -4,7 +4,7 @@ on both protocols, sync and async; the caller's prompt objects are never changed
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from llama_index.core import Document, VectorStoreIndex
@@ -19,21 +19,14 @@ from llama_index.core.selectors import PydanticSingleSelector
 from llama_index.core.tools import FunctionTool, QueryEngineTool
 from pydantic import BaseModel
 
-from llama_index_qwen import Qwen
 from qwen_core.emulator import Disobey, Emulator
 from qwen_core.errors import ModelNonComplianceError
+from tests.llama_index.helpers import AGENT_WARNINGS, LLMFactory
 
-LLMFactory = Callable[..., Qwen]
 MODELS = ("qwen-plus", "qwen3.5-plus", "qwen3-32b", "qwq-plus")
 TEXT = "Alice is 30 years old."
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20"),
-    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211"),
-    pytest.mark.filterwarnings("ignore::workflows.context.state_store.UnserializableKeyWarning"),
-    pytest.mark.filterwarnings("ignore:Exception ignored in. <function Connection.__del__:"
-                               "pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = AGENT_WARNINGS
 
 
 class Person(BaseModel):

@@ -1,11 +1,9 @@
-"""Constants and small helpers shared by the RAG tests (fixtures live in conftest.py)."""
+"""Constants and small helpers shared by the RAG tests (the adapter factory `make` is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 from qwen_core.emulator import Emulator, RecordedRequest
 
-API_KEY = "sk-emulator-rag-0123456789"
-APIS = ("dashscope", "compatible")
 NATIVE_EMBEDDING_PATH = "/api/v1/services/embeddings/text-embedding/text-embedding"
 COMPAT_EMBEDDING_PATH = "/compatible-mode/v1/embeddings"
 NATIVE_RERANK_PATH = "/api/v1/services/rerank/text-rerank/text-rerank"

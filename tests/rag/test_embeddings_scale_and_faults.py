@@ -16,7 +16,8 @@ from llama_index_qwen.embeddings import QwenEmbedding
 from qwen_core.emulator import DropConnection, Emulator, HTTPFault
 from qwen_core.emulator.vectors import embed as emulator_vector
 from qwen_core.errors import APIConnectionError, BadRequestError, RateLimitError, ServerError
-from tests.rag.helpers import API_KEY, EMBEDDING_PATHS, NATIVE_EMBEDDING_PATH, RERANK_PATHS, requests_to
+from tests._support.constants import API_KEY
+from tests.rag.helpers import EMBEDDING_PATHS, NATIVE_EMBEDDING_PATH, RERANK_PATHS, requests_to
 
 Make = Callable[..., Any]
 TEXTS = [f"passage {i} about topic {i % 37} and item {i * 7919 % 1000}" for i in range(1000)]

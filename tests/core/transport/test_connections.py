@@ -18,10 +18,10 @@ from qwen_core.emulator import Emulator
 from qwen_core.emulator.script import ScriptedReply, SlowFirstByte
 from qwen_core.errors import APIConnectionError, APITimeoutError
 from qwen_core.types import Api, ChatRequest, Message
+from tests._support.constants import API_KEY
 from tests._support.net_servers import ResettingServer, refused_url
 from tests.core.transport.test_proxy_and_tls import MODES, answer
 
-KEY = "sk-transport-test"
 Factory = Callable[..., QwenClient]
 
 
@@ -45,7 +45,7 @@ def make_client(request: pytest.FixtureRequest) -> Iterator[Factory]:
             sync_client = httpx.Client()
             own.append(sync_client)
             kwargs.update(http_client=sync_client, http_async_client=httpx.AsyncClient())
-        return QwenClient(api_key=KEY, **kwargs)  # type: ignore[arg-type]
+        return QwenClient(api_key=API_KEY, **kwargs)  # type: ignore[arg-type]
 
     yield make
     for client in own:
@@ -132,7 +132,7 @@ def test_per_request_read_timeout(emu: Emulator, make_client: Factory) -> None:
 @pytest.mark.parametrize("api", ["compatible", "dashscope"])
 def test_breaking_out_of_streams_reuses_the_connection(emu: Emulator, api: Api) -> None:
     emu.reset()
-    with QwenClient(api=api, api_key=KEY, base_url=emu.base_url) as client:
+    with QwenClient(api=api, api_key=API_KEY, base_url=emu.base_url) as client:
         for _ in range(50):
             emu.enqueue(ScriptedReply(text="word " * 200, chunk_size=5))
             for _delta in client.stream(ask("x")):
@@ -142,7 +142,7 @@ def test_breaking_out_of_streams_reuses_the_connection(emu: Emulator, api: Api) 
 
 
 def test_a_stream_still_running_is_closed_not_drained_forever() -> None:
-    with Emulator(chunk_interval=0.05) as slow, QwenClient(api_key=KEY, base_url=slow.base_url) as client:
+    with Emulator(chunk_interval=0.05) as slow, QwenClient(api_key=API_KEY, base_url=slow.base_url) as client:
         slow.enqueue(ScriptedReply(text="word " * 100, chunk_size=5))
         started = time.monotonic()
         for _delta in client.stream(ask("x")):
@@ -183,7 +183,7 @@ def _wait(pid: int, deadline: float) -> int:
 @pytest.mark.parametrize("api", ["compatible", "dashscope"])
 def test_forked_children_get_fresh_pools(emu: Emulator, api: Api) -> None:
     emu.reset()
-    client = QwenClient(api=api, api_key=KEY, base_url=emu.base_url, max_retries=0)
+    client = QwenClient(api=api, api_key=API_KEY, base_url=emu.base_url, max_retries=0)
     loop = asyncio.new_event_loop()
     try:
         assert client.chat(ask("warm")).text == "Echo: warm"  # the sync pool holds a live connection

@@ -17,9 +17,9 @@ from qwen_core.client import QwenClient
 from qwen_core.emulator import Emulator
 from qwen_core.errors import APIConnectionError, APIStatusError
 from qwen_core.types import Api, ChatRequest, Message
+from tests._support.constants import API_KEY
 from tests._support.net_servers import ForwardProxy
 
-KEY = "sk-network-test"
 MODES = ("chat", "stream", "achat", "astream")
 
 
@@ -90,7 +90,7 @@ def proxy() -> Iterator[ForwardProxy]:
 @pytest.mark.parametrize("mode", MODES)
 def test_tls_verifies_with_the_ca_given_as_argument(tls_emu: Emulator, ca_file: str, mode: str) -> None:
     assert tls_emu.base_url.startswith("https://")
-    with QwenClient(api_key=KEY, base_url=tls_emu.base_url, verify=ca_file) as client:
+    with QwenClient(api_key=API_KEY, base_url=tls_emu.base_url, verify=ca_file) as client:
         assert answer(client, mode, "over tls") == "Echo: over tls"
 
 
@@ -100,7 +100,7 @@ def test_tls_verifies_with_the_ca_from_the_environment(
     tls_emu: Emulator, ca_file: str, mode: str, variable: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(variable, ca_file)
-    with QwenClient(api_key=KEY, base_url=tls_emu.base_url) as client:
+    with QwenClient(api_key=API_KEY, base_url=tls_emu.base_url) as client:
         assert answer(client, mode) == "Echo: ping"
 
 
@@ -109,7 +109,7 @@ def test_tls_verifies_with_a_ca_directory_and_a_context(
 ) -> None:
     context = ssl.create_default_context()
     ca.configure_trust(context)
-    with QwenClient(api_key=KEY, base_url=tls_emu.base_url, verify=context) as client:
+    with QwenClient(api_key=API_KEY, base_url=tls_emu.base_url, verify=context) as client:
         assert answer(client, "chat") == answer(client, "achat") == "Echo: ping"
     pem = ca.cert_pem.bytes()
     subject_hash = ssl.DER_cert_to_PEM_cert(ssl.PEM_cert_to_DER_cert(pem.decode()))  # normalised PEM
@@ -120,14 +120,14 @@ def test_tls_verifies_with_a_ca_directory_and_a_context(
     if rehash.returncode != 0:
         pytest.skip("a CA directory needs hashed names: 'openssl rehash' is not available here")
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
-    with QwenClient(api_key=KEY, base_url=tls_emu.base_url) as client:
+    with QwenClient(api_key=API_KEY, base_url=tls_emu.base_url) as client:
         assert answer(client, "stream") == answer(client, "astream") == "Echo: ping"
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_tls_without_the_ca_fails_typed_and_is_not_retried(tls_emu: Emulator, mode: str) -> None:
     tls_emu.reset()
-    with QwenClient(api_key=KEY, base_url=tls_emu.base_url, max_retries=2) as client:
+    with QwenClient(api_key=API_KEY, base_url=tls_emu.base_url, max_retries=2) as client:
         started = time.monotonic()
         with pytest.raises(APIConnectionError, match="certificate verification failed") as caught:
             answer(client, mode)
@@ -140,7 +140,7 @@ def test_tls_without_the_ca_fails_typed_and_is_not_retried(tls_emu: Emulator, mo
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 @pytest.mark.parametrize("mode", MODES)
 def test_verify_false_skips_verification(tls_emu: Emulator, mode: str) -> None:
-    with QwenClient(api_key=KEY, base_url=tls_emu.base_url, verify=False) as client:
+    with QwenClient(api_key=API_KEY, base_url=tls_emu.base_url, verify=False) as client:
         assert answer(client, mode) == "Echo: ping"
 
 
@@ -149,9 +149,9 @@ def test_client_certificate_mtls(ca: trustme.CA, ca_file: str, tmp_path: Path, m
     client_pem = tmp_path / "client.pem"
     ca.issue_cert("client.example").private_key_and_cert_chain_pem.write_to_path(str(client_pem))
     with Emulator(tls=_server_context(ca, require_client_cert=True)) as emu:
-        with QwenClient(api_key=KEY, base_url=emu.base_url, verify=ca_file, cert=str(client_pem)) as client:
+        with QwenClient(api_key=API_KEY, base_url=emu.base_url, verify=ca_file, cert=str(client_pem)) as client:
             assert answer(client, mode) == "Echo: ping"
-        with QwenClient(api_key=KEY, base_url=emu.base_url, verify=ca_file, max_retries=0) as client, \
+        with QwenClient(api_key=API_KEY, base_url=emu.base_url, verify=ca_file, max_retries=0) as client, \
                 pytest.raises(APIConnectionError):
             answer(client, mode)
 
@@ -163,7 +163,7 @@ def test_client_certificate_mtls(ca: trustme.CA, ca_file: str, tmp_path: Path, m
 def test_http_target_through_the_proxy_given_as_argument(
     plain_emu: Emulator, proxy: ForwardProxy, mode: str
 ) -> None:
-    with QwenClient(api_key=KEY, base_url=plain_emu.base_url, proxy=proxy.url) as client:
+    with QwenClient(api_key=API_KEY, base_url=plain_emu.base_url, proxy=proxy.url) as client:
         assert answer(client, mode, "via proxy") == "Echo: via proxy"
     assert [(seen.method, seen.target) for seen in proxy.seen] == [
         ("POST", plain_emu.base_url + "/compatible-mode/v1/chat/completions")
@@ -177,7 +177,7 @@ def test_https_target_tunnels_through_the_proxy_from_the_environment(
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
     monkeypatch.setenv("SSL_CERT_FILE", ca_file)
-    with QwenClient(api=api, api_key=KEY, base_url=tls_emu.base_url) as client:
+    with QwenClient(api=api, api_key=API_KEY, base_url=tls_emu.base_url) as client:
         assert answer(client, mode, "tunnelled") == "Echo: tunnelled"
     assert [(seen.method, seen.target) for seen in proxy.seen] == [("CONNECT", f"127.0.0.1:{tls_emu.port}")]
 
@@ -187,11 +187,11 @@ def test_http_proxy_from_the_environment_and_no_proxy(
     plain_emu: Emulator, proxy: ForwardProxy, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("http_proxy", proxy.url)
-    with QwenClient(api_key=KEY, base_url=plain_emu.base_url) as client:
+    with QwenClient(api_key=API_KEY, base_url=plain_emu.base_url) as client:
         assert answer(client, mode) == "Echo: ping"
     assert len(proxy.seen) == 1
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    with QwenClient(api_key=KEY, base_url=plain_emu.base_url) as client:
+    with QwenClient(api_key=API_KEY, base_url=plain_emu.base_url) as client:
         assert answer(client, mode) == "Echo: ping"
     assert len(proxy.seen) == 1  # bypassed
 
@@ -200,11 +200,11 @@ def test_http_proxy_from_the_environment_and_no_proxy(
 def test_proxy_credentials_are_sent_to_the_proxy(tls_emu: Emulator, ca_file: str, mode: str) -> None:
     with ForwardProxy(user="alice", password="pr0xy-pw") as proxy:
         url = proxy.url.replace("http://", "http://alice:pr0xy-pw@")
-        with QwenClient(api_key=KEY, base_url=tls_emu.base_url, verify=ca_file, proxy=url) as client:
+        with QwenClient(api_key=API_KEY, base_url=tls_emu.base_url, verify=ca_file, proxy=url) as client:
             assert "pr0xy-pw" not in repr(client.settings)
             assert answer(client, mode) == "Echo: ping"
         assert proxy.seen[-1].proxy_authorization == "Basic YWxpY2U6cHIweHktcHc="  # alice:pr0xy-pw
-        with QwenClient(api_key=KEY, base_url=tls_emu.base_url, verify=ca_file, proxy=proxy.url,
+        with QwenClient(api_key=API_KEY, base_url=tls_emu.base_url, verify=ca_file, proxy=proxy.url,
                         max_retries=0) as client:
             with pytest.raises((APIConnectionError, APIStatusError)) as caught:
                 answer(client, mode)
@@ -222,14 +222,14 @@ def test_own_httpx_clients_bring_their_own_proxy_and_trust(
     ctx = ssl.create_default_context(cafile=ca_file)
     if mode in ("chat", "stream"):
         with httpx.Client(verify=ctx, proxy=proxy.url, trust_env=False) as own:
-            with QwenClient(api_key=KEY, base_url=tls_emu.base_url, http_client=own) as client:
+            with QwenClient(api_key=API_KEY, base_url=tls_emu.base_url, http_client=own) as client:
                 assert answer(client, mode, "own client") == "Echo: own client"
             assert not own.is_closed  # the user's client stays the user's
     else:
 
         async def run() -> str:
             async with httpx.AsyncClient(verify=ctx, proxy=proxy.url, trust_env=False) as own:
-                client = QwenClient(api_key=KEY, base_url=tls_emu.base_url, http_async_client=own)
+                client = QwenClient(api_key=API_KEY, base_url=tls_emu.base_url, http_async_client=own)
                 if mode == "achat":
                     return (await client.achat(ask("own client"))).text
                 return "".join([delta.text or "" async for delta in client.astream(ask("own client"))])
@@ -249,7 +249,7 @@ def test_own_httpx_clients_bring_their_own_proxy_and_trust(
 @pytest.mark.parametrize("api", ["compatible", "dashscope"])
 def test_every_base_url_form_reaches_the_right_endpoint(plain_emu: Emulator, suffix: str, api: Api) -> None:
     plain_emu.reset()
-    with QwenClient(api=api, api_key=KEY, base_url=plain_emu.base_url + suffix) as client:
+    with QwenClient(api=api, api_key=API_KEY, base_url=plain_emu.base_url + suffix) as client:
         assert answer(client, "chat") == answer(client, "achat") == "Echo: ping"
     expected = ("/compatible-mode/v1/chat/completions" if api == "compatible"
                 else "/api/v1/services/aigc/text-generation/generation")
