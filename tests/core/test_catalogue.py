@@ -1,6 +1,7 @@
+"""The model catalogue: required models and snapshots, safe defaults for unknown models, the unknown-model warning."""
+
 from __future__ import annotations
 
-import random
 import warnings
 
 import pytest
@@ -12,8 +13,6 @@ from qwen_core.catalogue import (
     get_embedding_model_info,
     get_model_info,
 )
-from qwen_core.errors import AuthenticationError, RateLimitError, ServerError
-from qwen_core.retry import RetryPolicy
 
 
 def test_catalogue_required_models_and_snapshots() -> None:
@@ -62,16 +61,3 @@ def test_unknown_model_warning_is_given_once_per_name() -> None:
 def test_dated_snapshots_have_their_documented_facts(name: str, facts: dict[str, object]) -> None:
     info = get_model_info(name)
     assert {key: getattr(info, key) for key in facts} == facts and info.name == name
-
-
-def test_retry_policy() -> None:
-    policy = RetryPolicy(max_retries=2, base_delay=0.5, max_delay=8.0, jitter=0.25)
-    assert policy.should_retry(RateLimitError("x"), 0)
-    assert policy.should_retry(ServerError("x"), 1)
-    assert not policy.should_retry(ServerError("x"), 2)
-    assert not policy.should_retry(AuthenticationError("x"), 0)
-    rng = random.Random(1)
-    for attempt, base in ((0, 0.5), (1, 1.0), (2, 2.0), (10, 8.0)):
-        assert base * 0.75 <= policy.delay(attempt, rng=rng) <= base * 1.25
-    assert policy.delay(0, retry_after=3.0) == 3.0
-    assert policy.delay(0, retry_after=100.0) == 8.0

@@ -1,4 +1,4 @@
-"""Pure tests: conversions, errors, serialization, token counting, import cost, sync/async parity."""
+"""Pure tests: conversions, serialization, token counting, import cost, sync/async parity."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from langchain_core import exceptions as lc_errors
 from langchain_core.load import dumpd, load
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 import langchain_qwen
 from langchain_qwen import ChatQwen
-from langchain_qwen._errors import to_langchain_error
 from langchain_qwen._messages import (
     StreamConverter,
     from_qwen_result,
@@ -25,7 +23,6 @@ from langchain_qwen._messages import (
     to_qwen_response_format,
     to_qwen_tool_choice,
 )
-from qwen_core import errors as qwen_errors
 from qwen_core import types as qt
 from tests._support.constants import API_KEY
 
@@ -167,31 +164,6 @@ def test_stream_converter_reports_usage_once() -> None:
     assert final.message.usage_metadata == {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}  # type: ignore[attr-defined]
     assert final.message.response_metadata["finish_reason"] == "stop"
     assert final.message.response_metadata["model_name"] == "qwen-plus"
-
-
-# -- errors --------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("core", "langchain"),
-    [
-        (qwen_errors.AuthenticationError, lc_errors.ModelAuthenticationError),
-        (qwen_errors.PermissionDeniedError, lc_errors.ModelPermissionDeniedError),
-        (qwen_errors.NotFoundError, lc_errors.ModelNotFoundError),
-        (qwen_errors.ContextLengthError, lc_errors.ContextOverflowError),
-        (qwen_errors.BadRequestError, lc_errors.ModelInvalidRequestError),
-        (qwen_errors.RateLimitError, lc_errors.ModelRateLimitError),
-        (qwen_errors.ServerError, lc_errors.ModelAPIError),
-        (qwen_errors.APITimeoutError, lc_errors.ModelTimeoutError),
-        (qwen_errors.APIConnectionError, lc_errors.ModelConnectionError),
-    ],
-)
-def test_error_mapping(core: type[qwen_errors.APIError], langchain: type[Exception]) -> None:
-    original = core("nope", code="C", status=400, request_id="rid", model="m")
-    converted = to_langchain_error(original)
-    assert isinstance(converted, core) and isinstance(converted, langchain)
-    assert (converted.code, converted.status, converted.request_id) == ("C", 400, "rid")  # type: ignore[attr-defined]
-    assert to_langchain_error(converted) is converted
 
 
 # -- one recorded stream through both paths -------------------------------------------------------

@@ -1,4 +1,5 @@
-"""qwen_core imports no framework; adapters import only their own framework; heavy clients load lazily."""
+"""qwen_core imports no framework; adapters (chat and RAG modules) import only their own framework; HTTP clients,
+SDKs and tokenizers load lazily."""
 
 from __future__ import annotations
 
@@ -37,4 +38,21 @@ def test_core_client_defers_http_and_sdks() -> None:
     ],
 )
 def test_adapters_import_only_their_framework(statement: str, forbidden: set[str]) -> None:
+    assert not modules_after(statement) & forbidden
+
+
+#: What no RAG module may load at import.
+HEAVY = {"httpx", "aiohttp", "openai", "dashscope", "tiktoken"}
+
+
+@pytest.mark.parametrize(
+    ("statement", "forbidden"),
+    [
+        ("import qwen_core.embedding, qwen_core.rerank", HEAVY | {"langchain_core", "llama_index", "pydantic"}),
+        ("import langchain_qwen.embeddings, langchain_qwen.rerank", HEAVY | {"llama_index", "llama_index_qwen"}),
+        ("import llama_index_qwen.embeddings, llama_index_qwen.postprocessor",
+         HEAVY | {"langchain_core", "langchain", "langchain_qwen"}),
+    ],
+)
+def test_rag_modules_import_only_their_framework(statement: str, forbidden: set[str]) -> None:
     assert not modules_after(statement) & forbidden
