@@ -14,6 +14,7 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_qwen import ChatQwen
 from qwen_core.emulator import Emulator, ScriptedReply, ScriptedToolCall, ScriptItem
+from tests.langchain.helpers import ChatQwenCapabilities
 
 _STATE: dict[str, Any] = {}
 
@@ -92,12 +93,9 @@ def _offline_image(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(httpx, "get", get)
 
 
-class _Base(ChatModelIntegrationTests):
+class _Base(ChatQwenCapabilities, ChatModelIntegrationTests):
+    # image tests run on VISION_MODEL (the model fixture picks it)
     api = "compatible"
-
-    @property
-    def chat_model_class(self) -> type[ChatQwen]:
-        return ChatQwen
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
@@ -114,24 +112,8 @@ class _Base(ChatModelIntegrationTests):
         await model.aclose()
 
     @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
     def model_override_value(self) -> str:
         return "qwen-turbo"
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True  # on VISION_MODEL (the model fixture picks it for the image tests)
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
 
 
 class TestChatQwenCompatible(_Base):

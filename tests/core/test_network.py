@@ -25,22 +25,19 @@ def resolve(**kwargs: object) -> QwenSettings:
     return QwenSettings.resolve(api_key="sk-x", env=env, **kwargs)  # type: ignore[arg-type]
 
 
+#: Every path a user may have copied into ``base_url`` along with the root (endpoint, protocol base, trailing /).
+SERVICE_PATHS = (
+    "", "/", "/compatible-mode/v1", "/compatible-mode/v1/", "/api/v1", "/compatible-api/v1",
+    "/compatible-mode/v1/chat/completions", "/compatible-mode/v1/embeddings", "/compatible-api/v1/reranks",
+    "/api/v1/services/aigc/text-generation/generation", "/api/v1/services/aigc/multimodal-generation/generation",
+    "/api/v1/services/embeddings/text-embedding/text-embedding", "/api/v1/services/rerank/text-rerank/text-rerank",
+)
+
+
 @pytest.mark.parametrize(
     ("url", "root"),
     [
-        (ROOT, ROOT),
-        (ROOT + "/", ROOT),
-        (ROOT + "/compatible-mode/v1", ROOT),
-        (ROOT + "/compatible-mode/v1/", ROOT),
-        (ROOT + "/api/v1", ROOT),
-        (ROOT + "/compatible-api/v1", ROOT),
-        (ROOT + "/compatible-mode/v1/chat/completions", ROOT),
-        (ROOT + "/compatible-mode/v1/embeddings", ROOT),
-        (ROOT + "/compatible-api/v1/reranks", ROOT),
-        (ROOT + "/api/v1/services/aigc/text-generation/generation", ROOT),
-        (ROOT + "/api/v1/services/aigc/multimodal-generation/generation", ROOT),
-        (ROOT + "/api/v1/services/embeddings/text-embedding/text-embedding", ROOT),
-        (ROOT + "/api/v1/services/rerank/text-rerank/text-rerank", ROOT),
+        *((ROOT + path, ROOT) for path in SERVICE_PATHS),
         ("http://127.0.0.1:8000/gateway/qwen/api/v1", "http://127.0.0.1:8000/gateway/qwen"),
         ("  https://gw.example.com/qwen  ", "https://gw.example.com/qwen"),
     ],

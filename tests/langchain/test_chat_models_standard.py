@@ -9,49 +9,22 @@ from langchain_core.language_models import BaseChatModel
 from langchain_tests.unit_tests import ChatModelUnitTests
 from syrupy.assertion import SnapshotAssertion
 
-from langchain_qwen import ChatQwen
+from tests._support.constants import API_KEY
+from tests.langchain.helpers import ChatQwenCapabilities
 
 
-class TestChatQwenStandard(ChatModelUnitTests):
-    @property
-    def chat_model_class(self) -> type[ChatQwen]:
-        return ChatQwen
+class TestChatQwenStandard(ChatQwenCapabilities, ChatModelUnitTests):
+    supports_video_inputs = True
+    supports_model_override = True
+    model_override_value = "qwen-max"
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": "qwen-plus", "api_key": "sk-unit-test"}
+        return {"model": "qwen-plus", "api_key": API_KEY}
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
         return {"DASHSCOPE_API_KEY": "sk-from-env"}, {"model": "qwen-plus"}, {"api_key": "sk-from-env"}
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_video_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_model_override(self) -> bool:
-        return True
-
-    @property
-    def model_override_value(self) -> str:
-        return "qwen-max"
 
     @pytest.mark.xfail(
         strict=True,

@@ -12,7 +12,6 @@ import copy
 import json
 import multiprocessing
 import pickle
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import langchain_core
@@ -24,7 +23,7 @@ from langchain_qwen import ChatQwen, QwenEmbeddings, QwenRerank
 from qwen_core.catalogue import DEFAULT_CATALOGUE, EmbeddingModelInfo, ModelCatalogue, ModelInfo
 from qwen_core.emulator import Emulator, RecordedRequest
 from qwen_core.errors import InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
-from tests._support.connection_fields import NETWORK_FIELDS, PROXY_SECRET, check_network_settings
+from tests._support import connection
 from tests._support.constants import API_KEY
 from tests._support.wire import wire_options
 from tests.langchain.helpers import ModelFactory
@@ -41,30 +40,22 @@ def _use(model: Any) -> Any:
     return [d.page_content for d in model.compress_documents([Document("a cat"), Document("a dog")], "cat")]
 
 
-def _build(cls: type[Any], emu: Emulator, **fields: Any) -> Any:
-    return cls(api_key=API_KEY, base_url=emu.base_url, max_retries=0, **fields)
-
-
 # -- headers ------------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("cls", CLASSES)
 def test_default_headers_and_user_agent_on_every_class(emu: Emulator, api: str, cls: type[Any]) -> None:
-    model = _build(cls, emu, api=api, default_headers={"X-DashScope-DataInspection": '{"input":"cip"}'})
-    _use(model)
-    headers = emu.requests.last.headers
-    assert headers["x-dashscope-datainspection"] == '{"input":"cip"}'
-    agent = headers["user-agent"]
-    assert agent.startswith("qwen-integrations/") and f"langchain-core/{langchain_core.__version__}" in agent
+    model = connection.build(cls, emu, api=api, default_headers=connection.INSPECTION_HEADER)
+    agent = connection.sent_headers_and_user_agent(model, _use, emu, f"langchain-core/{langchain_core.__version__}")
     assert " python/3." in agent
     model.close()
 
 
 def test_user_agent_on_the_async_transport_and_overridable(emu: Emulator, api: str) -> None:
-    model = _build(ChatQwen, emu, api=api)
+    model = connection.build(ChatQwen, emu, api=api)
     asyncio.run(model.ainvoke("hi"))
     assert emu.requests.last.headers["user-agent"].startswith("qwen-integrations/")
-    custom = _build(ChatQwen, emu, api=api, default_headers={"user-agent": "my-gateway-client/2"})
+    custom = connection.build(ChatQwen, emu, api=api, default_headers={"user-agent": "my-gateway-client/2"})
     asyncio.run(custom.ainvoke("hi"))
     custom.invoke("hi")
     assert [r.headers["user-agent"] for r in emu.requests.snapshot()[-2:]] == ["my-gateway-client/2"] * 2
@@ -195,14 +186,8 @@ def test_chat_option_aliases(make: ModelFactory, emu: Emulator, api: str) -> Non
 
 @pytest.mark.parametrize("cls", CLASSES)
 def test_copy_deepcopy_pickle_round_trips(emu: Emulator, cls: type[Any]) -> None:
-    model = _build(cls, emu, default_headers={"X-A": "1"})
-    first = _use(model)
-    for clone in (copy.copy(model), copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
-        assert clone.model_dump() == model.model_dump()
-        assert clone.api_key.get_secret_value() == API_KEY  # the key travels (the documented pickle rule)
-        assert _use(clone) == first
-        assert emu.requests.last.headers["x-a"] == "1"
-    assert copy.deepcopy(model).client is not model.client  # a deep copy opens its own connections
+    model = connection.build(cls, emu, default_headers={"X-A": "1"})
+    connection.check_copies_round_trip(model, _use, emu)
     assert pickle.loads(pickle.dumps(model)).client is not model.client
     model.close()
 
@@ -227,8 +212,7 @@ def _invoke_in_worker(model: ChatQwen) -> tuple[str, str]:
 def test_a_spawned_worker_uses_a_pickled_model(make: ModelFactory, emu: Emulator) -> None:
     model = make(default_headers={"X-From": "parent"})
     expected = model.invoke("hello from a worker").content
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        content, name = pool.submit(_invoke_in_worker, model).result(timeout=120)
+    content, name = connection.in_spawned_process(_invoke_in_worker, model)
     assert content == expected and name != multiprocessing.current_process().name
     assert emu.requests.last.headers["x-from"] == "parent"
 
@@ -256,30 +240,30 @@ def _refuses_tools(model: ChatQwen) -> bool:
 
 def test_a_given_catalogue_is_what_chat_consults(emu: Emulator, api: str) -> None:
     catalogue = _catalogue()
-    model = _build(ChatQwen, emu, api=api, catalogue=catalogue)
+    model = connection.build(ChatQwen, emu, api=api, catalogue=catalogue)
     sent = len(emu.requests)
     assert model.model_info().supports_tools is False and model.profile is not None
     assert model.profile["tool_calling"] is False
     assert _refuses_tools(model) and len(emu.requests) == sent  # refused before any request
     assert model.client.catalogue is catalogue
-    assert not _refuses_tools(_build(ChatQwen, emu, api=api))  # the built-in catalogue: tools work
-    assert _build(ChatQwen, emu).client.catalogue is DEFAULT_CATALOGUE
+    assert not _refuses_tools(connection.build(ChatQwen, emu, api=api))  # the built-in catalogue: tools work
+    assert connection.build(ChatQwen, emu).client.catalogue is DEFAULT_CATALOGUE
 
 
 def test_a_given_catalogue_sets_the_embedding_limits(emu: Emulator) -> None:
     for catalogue, requests in ((_catalogue(), 3), (None, 1)):
         sent = len(emu.requests)
-        vectors = _build(QwenEmbeddings, emu, catalogue=catalogue).embed_documents(["a", "b", "c", "d", "e"])
+        vectors = connection.build(QwenEmbeddings, emu, catalogue=catalogue).embed_documents(["a", "b", "c", "d", "e"])
         assert len(vectors) == 5 and len(emu.requests) - sent == requests
     with pytest.raises(ValueError, match="does not support dimensions=512"):  # at construction
-        _build(QwenEmbeddings, emu, catalogue=_catalogue(), dimensions=512)
-    assert len(_build(QwenEmbeddings, emu, dimensions=512).embed_query("hello")) == 512
+        connection.build(QwenEmbeddings, emu, catalogue=_catalogue(), dimensions=512)
+    assert len(connection.build(QwenEmbeddings, emu, dimensions=512).embed_query("hello")) == 512
 
 
 @pytest.mark.parametrize("cls", CLASSES)
 def test_the_catalogue_survives_copies_and_pickles_and_stays_out_of_dumps(emu: Emulator, cls: type[Any]) -> None:
     catalogue = _catalogue()
-    model = _build(cls, emu, catalogue=catalogue)
+    model = connection.build(cls, emu, catalogue=catalogue)
     assert copy.copy(model).catalogue is catalogue
     for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
         assert clone.catalogue is not None and clone.catalogue is not catalogue
@@ -294,7 +278,7 @@ def test_the_catalogue_survives_copies_and_pickles_and_stays_out_of_dumps(emu: E
 
 
 def test_assigning_a_catalogue_gives_a_client_that_consults_it(emu: Emulator) -> None:
-    model = _build(ChatQwen, emu)
+    model = connection.build(ChatQwen, emu)
     first = model.client
     model.catalogue = catalogue = _catalogue()
     assert model.client is not first and model.client.catalogue is catalogue
@@ -306,13 +290,13 @@ def test_assigning_a_catalogue_gives_a_client_that_consults_it(emu: Emulator) ->
 
 @pytest.mark.parametrize("cls", CLASSES)
 def test_network_fields_reach_the_settings_and_stay_out_of_dumps(cls: type[Any]) -> None:
-    model = cls(api_key=API_KEY, base_url="http://127.0.0.1:9", **NETWORK_FIELDS)
-    check_network_settings(model)
+    model = cls(api_key=API_KEY, base_url="http://127.0.0.1:9", **connection.NETWORK_FIELDS)
+    connection.check_network_settings(model)
     dumped = [repr(model), json.dumps(model.model_dump(mode="json"), default=str)]
     if isinstance(model, ChatQwen):
         dumped.append(dumps(model))
     for text in dumped:
-        assert PROXY_SECRET not in text and API_KEY not in text
+        assert connection.PROXY_SECRET not in text and API_KEY not in text
 
 
 @pytest.mark.parametrize("cls", CLASSES)
@@ -361,7 +345,7 @@ def test_own_httpx_clients_carry_the_calls(emu: Emulator, api: str) -> None:
 
     async_client = httpx.AsyncClient(event_hooks={"request": [arecord]})
     with httpx.Client(event_hooks={"request": [record]}) as client:
-        model = _build(ChatQwen, emu, api=api, http_client=client, http_async_client=async_client)
+        model = connection.build(ChatQwen, emu, api=api, http_client=client, http_async_client=async_client)
         model.invoke("hi")
 
         async def use_async() -> None:

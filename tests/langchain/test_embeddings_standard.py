@@ -11,6 +11,7 @@ from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from langchain_qwen.embeddings import QwenEmbeddings
 from qwen_core.emulator import Emulator
+from tests._support.constants import API_KEY
 
 
 class TestQwenEmbeddingsUnit(EmbeddingsUnitTests):
@@ -20,7 +21,7 @@ class TestQwenEmbeddingsUnit(EmbeddingsUnitTests):
 
     @property
     def embedding_model_params(self) -> dict[str, Any]:
-        return {"model": "text-embedding-v4", "api_key": "sk-unit", "dimensions": 256}
+        return {"model": "text-embedding-v4", "api_key": API_KEY, "dimensions": 256}
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:

@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import multiprocessing
 import pickle
 import ssl
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import llama_index.core
@@ -24,8 +22,9 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index_qwen import Qwen, QwenEmbedding, QwenRerank
 from qwen_core.emulator import Emulator, SlowFirstByte
 from qwen_core.errors import APITimeoutError, InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
-from tests._support.connection_fields import NETWORK_FIELDS, PROXY_SECRET, check_network_settings
+from tests._support import connection
 from tests._support.constants import API_KEY
+from tests._support.wire import wire_options
 
 USER = [ChatMessage(role="user", content="Hello there")]
 CLASSES = (Qwen, QwenEmbedding, QwenRerank)
@@ -39,14 +38,6 @@ def _use(model: Any) -> Any:
         return model.get_query_embedding("hello")
     nodes = [NodeWithScore(node=TextNode(text=text), score=0.5) for text in ("a cat", "a dog")]
     return [n.node.get_content() for n in model.postprocess_nodes(nodes, query_str="cat")]
-
-
-def _build(cls: type[Any], emu: Emulator, **fields: Any) -> Any:
-    return cls(api_key=API_KEY, base_url=emu.base_url, max_retries=0, **fields)
-
-
-def _options(body: dict[str, Any], api: str) -> dict[str, Any]:
-    return body if api == "compatible" else body["parameters"]
 
 
 def _call_all_ways(llm: Qwen, **kwargs: Any) -> None:
@@ -64,53 +55,49 @@ def _call_all_ways(llm: Qwen, **kwargs: Any) -> None:
 
 @pytest.mark.parametrize("cls", CLASSES)
 def test_default_headers_and_user_agent_on_every_class(emu: Emulator, api: str, cls: type[Any]) -> None:
-    model = _build(cls, emu, api=api, default_headers={"X-DashScope-DataInspection": '{"input":"cip"}'})
-    _use(model)
-    headers = emu.requests.last.headers
-    assert headers["x-dashscope-datainspection"] == '{"input":"cip"}'
-    agent = headers["user-agent"]
-    assert agent.startswith("qwen-integrations/") and f"llama-index-core/{llama_index.core.__version__}" in agent
+    model = connection.build(cls, emu, api=api, default_headers=connection.INSPECTION_HEADER)
+    connection.sent_headers_and_user_agent(model, _use, emu, f"llama-index-core/{llama_index.core.__version__}")
     model.close()
 
 
 def test_extra_headers_and_extra_body_per_call(emu: Emulator, api: str) -> None:
-    llm = _build(Qwen, emu, api=api, default_headers={"X-Trace": "instance", "X-Keep": "1"})
+    llm = connection.build(Qwen, emu, api=api, default_headers={"X-Trace": "instance", "X-Keep": "1"})
     _call_all_ways(llm, extra_headers={"x-trace": "call"}, extra_body={"vl_high_resolution_images": True})
     requests = emu.requests.snapshot()
     assert len(requests) == 4
     for request in requests:
         assert request.headers["x-trace"] == "call" and request.headers["x-keep"] == "1"
-        assert _options(request.json, api)["vl_high_resolution_images"] is True
+        assert wire_options(request.json, api)["vl_high_resolution_images"] is True
         assert "extra_body" not in request.json and "extra_headers" not in request.json
         assert request.headers["user-agent"].startswith("qwen-integrations/")  # sync and async transports
 
 
 def test_precedence_call_over_fields_over_additional_kwargs(emu: Emulator, api: str) -> None:
-    llm = _build(Qwen, emu, api=api, temperature=0.5, additional_kwargs={"temperature": 0.1, "top_p": 0.3})
+    llm = connection.build(Qwen, emu, api=api, temperature=0.5, additional_kwargs={"temperature": 0.1, "top_p": 0.3})
     _call_all_ways(llm, temperature=0.9)
     for request in emu.requests.snapshot():
-        options = _options(request.json, api)
+        options = wire_options(request.json, api)
         assert (options["temperature"], options["top_p"]) == (0.9, 0.3)
     llm.complete("hi")
-    assert _options(emu.requests.last.json, api)["temperature"] == 0.5
+    assert wire_options(emu.requests.last.json, api)["temperature"] == 0.5
     llm.chat(USER, extra_body={"temperature": 0.7})
-    assert _options(emu.requests.last.json, api)["temperature"] == 0.7
-    only_kwargs = _build(Qwen, emu, api=api, additional_kwargs={"temperature": 0.1})
+    assert wire_options(emu.requests.last.json, api)["temperature"] == 0.7
+    only_kwargs = connection.build(Qwen, emu, api=api, additional_kwargs={"temperature": 0.1})
     only_kwargs.chat(USER)
-    assert _options(emu.requests.last.json, api)["temperature"] == 0.1  # additional_kwargs over the default
+    assert wire_options(emu.requests.last.json, api)["temperature"] == 0.1  # additional_kwargs over the default
 
 
 def test_additional_kwargs_options_go_through_the_rules(emu: Emulator, api: str) -> None:
-    llm = _build(Qwen, emu, api=api, model="qwen-plus", additional_kwargs={"enable_thinking": True})
+    llm = connection.build(Qwen, emu, api=api, model="qwen-plus", additional_kwargs={"enable_thinking": True})
     llm.chat(USER)  # thinking is only served streamed: the call streams internally, as the field would
     request = emu.requests.last
-    assert _options(request.json, api)["enable_thinking"] is True
+    assert wire_options(request.json, api)["enable_thinking"] is True
     assert request.json.get("stream") is True if api == "compatible" else request.headers["x-dashscope-sse"] == "enable"
     emu.reset()
     with pytest.raises(UnsupportedFeatureError, match="no thinking mode"):
-        _build(Qwen, emu, api=api, model="qwen-max", additional_kwargs={"enable_thinking": True}).chat(USER)
+        connection.build(Qwen, emu, api=api, model="qwen-max", additional_kwargs={"enable_thinking": True}).chat(USER)
     with pytest.raises(InvalidRequestError, match="temperature must be in"):
-        _build(Qwen, emu, api=api, additional_kwargs={"temperature": 5}).chat(USER)
+        connection.build(Qwen, emu, api=api, additional_kwargs={"temperature": 5}).chat(USER)
     assert len(emu.requests) == 0
 
 
@@ -127,7 +114,7 @@ def test_unknown_constructor_arguments_name_the_nearest(cls: type[Any]) -> None:
 
 
 def test_unknown_call_arguments_name_the_nearest(emu: Emulator) -> None:
-    llm = _build(Qwen, emu)
+    llm = connection.build(Qwen, emu)
     with pytest.raises(UnknownArgumentError, match=r"did you mean 'temperature'.*extra_body"):
         llm.chat(USER, temprature=0.5)
     with pytest.raises(UnknownArgumentError, match="frequency_penalty"):
@@ -151,12 +138,12 @@ def test_connection_aliases_and_model(emu: Emulator, cls: type[Any]) -> None:
 
 
 def test_chat_option_aliases(emu: Emulator, api: str) -> None:
-    llm = _build(
+    llm = connection.build(
         Qwen, emu, api=api, max_completion_tokens=11, stop_sequences=["END"], model_info={"context_window": 99}
     )
     assert (llm.max_tokens, llm.stop, llm.metadata.context_window) == (11, ["END"], 99)
     llm.chat(USER, max_completion_tokens=5)
-    options = _options(emu.requests.last.json, api)
+    options = wire_options(emu.requests.last.json, api)
     assert (options["max_tokens"], options["stop"]) == (5, ["END"])
 
 
@@ -168,14 +155,8 @@ def test_the_key_comes_from_the_environment_into_the_field(monkeypatch: pytest.M
 
 @pytest.mark.parametrize("cls", CLASSES)
 def test_copy_deepcopy_pickle_round_trips(emu: Emulator, cls: type[Any]) -> None:
-    model = _build(cls, emu, default_headers={"X-A": "1"})
-    first = _use(model)
-    for clone in (copy.copy(model), copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
-        assert clone.model_dump() == model.model_dump()
-        assert clone.api_key.get_secret_value() == API_KEY  # the key travels (the documented pickle rule)
-        assert _use(clone) == first
-        assert emu.requests.last.headers["x-a"] == "1"
-    assert copy.deepcopy(model).client is not model.client
+    model = connection.build(cls, emu, default_headers={"X-A": "1"})
+    connection.check_copies_round_trip(model, _use, emu)
     model.close()
 
 
@@ -194,19 +175,18 @@ def _chat_in_worker(llm: Qwen) -> str:
 
 
 def test_a_spawned_worker_uses_a_pickled_model(emu: Emulator) -> None:
-    llm = _build(Qwen, emu, default_headers={"X-From": "parent"})
+    llm = connection.build(Qwen, emu, default_headers={"X-From": "parent"})
     expected = llm.chat(USER).message.content
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        assert pool.submit(_chat_in_worker, llm).result(timeout=120) == expected
+    assert connection.in_spawned_process(_chat_in_worker, llm) == expected
     assert emu.requests.last.headers["x-from"] == "parent"
 
 
 @pytest.mark.parametrize("cls", CLASSES)
 def test_network_fields_reach_the_settings_and_stay_out_of_dumps(cls: type[Any]) -> None:
-    model = cls(api_key=API_KEY, base_url="http://127.0.0.1:9", **NETWORK_FIELDS)
-    check_network_settings(model)
+    model = cls(api_key=API_KEY, base_url="http://127.0.0.1:9", **connection.NETWORK_FIELDS)
+    connection.check_network_settings(model)
     for text in (repr(model), model.to_json(), str(model.model_dump())):
-        assert PROXY_SECRET not in text and API_KEY not in text
+        assert connection.PROXY_SECRET not in text and API_KEY not in text
 
 
 @pytest.mark.parametrize("cls", CLASSES)
@@ -225,7 +205,7 @@ def test_live_objects_are_shared_by_copies_and_never_pickled(cls: type[Any]) -> 
 
 
 def test_per_call_timeout(emu: Emulator) -> None:
-    llm = _build(Qwen, emu, timeout=30)
+    llm = connection.build(Qwen, emu, timeout=30)
     emu.enqueue(SlowFirstByte(delay=1.0))
     with pytest.raises(APITimeoutError):
         llm.chat(USER, timeout=0.2)
@@ -249,7 +229,7 @@ def test_own_httpx_clients_carry_the_calls(emu: Emulator, api: str) -> None:
 
     async_client = httpx.AsyncClient(event_hooks={"request": [arecord]})
     with httpx.Client(event_hooks={"request": [record]}) as client:
-        llm = _build(Qwen, emu, api=api, http_client=client, async_http_client=async_client)
+        llm = connection.build(Qwen, emu, api=api, http_client=client, async_http_client=async_client)
         llm.chat(USER)
 
         async def use_async() -> None:
