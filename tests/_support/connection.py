@@ -1,13 +1,11 @@
-"""What both adapters' connection tests share: building a class against the emulator, the copy/pickle round trip,
-a spawned worker process, network field values and their expected resolved settings."""
+"""What both adapters' connection tests share: building a class against the emulator, the headers it sends, the
+copy/pickle round trip, network field values and their expected resolved settings."""
 
 from __future__ import annotations
 
 import copy
-import multiprocessing
 import pickle
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 from qwen_core.emulator import Emulator
@@ -61,9 +59,3 @@ def check_copies_round_trip(model: Any, use: Callable[[Any], Any], emu: Emulator
         assert use(clone) == first
         assert emu.requests.last.headers["x-a"] == "1"
     assert copy.deepcopy(model).client is not model.client  # a deep copy opens its own connections
-
-
-def in_spawned_process(function: Callable[..., T], *args: Any) -> T:
-    """``function(*args)`` in a freshly spawned process: the arguments travel pickled, as to a worker pool."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(function, *args).result(timeout=120)

@@ -30,12 +30,9 @@ from qwen_core.errors import (
     NotFoundError,
 )
 from qwen_core.protocols.compatible import CompatibleProtocol
-from qwen_core.types import ChatRequest, ChatResult, Message
+from qwen_core.types import ChatRequest, ChatResult
+from tests._support.calls import ask
 from tests.batch.conftest import FAST, QUICK_POLL, QUIET
-
-
-def ask(text: str, model: str = "qwen-plus", **options: object) -> ChatRequest:
-    return ChatRequest(model=model, messages=[Message("user", text)], **options)  # type: ignore[arg-type]
 
 
 def same(result: ChatResult) -> ChatResult:

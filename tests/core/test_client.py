@@ -32,7 +32,8 @@ from qwen_core.errors import (
     ServerError,
 )
 from qwen_core.streaming import StreamAccumulator
-from qwen_core.types import Api, ChatRequest, Message, ToolSpec
+from qwen_core.types import Api, ChatRequest, ToolSpec
+from tests._support.calls import ask
 from tests._support.constants import API_KEY
 
 APIS: list[Api] = ["compatible", "dashscope"]
@@ -40,10 +41,6 @@ WEATHER = ToolSpec(
     "get_weather", "Get the weather of a city",
     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 )
-
-
-def ask(text: str = "Hello there", **options: object) -> ChatRequest:
-    return ChatRequest(model="qwen-plus", messages=[Message("user", text)], **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture(params=APIS)

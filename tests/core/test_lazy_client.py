@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from qwen_core.emulator import Emulator
 from qwen_core.lazy_client import LazyClient
 from qwen_core.settings import QwenSettings
-from qwen_core.types import ChatRequest, Message
-from tests.core.transport.test_connections import _fork, _wait
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as server:
-        yield server
-
-
-def ask(text: str) -> ChatRequest:
-    return ChatRequest(model="qwen-plus", messages=[Message("user", text)])
+from tests._support.calls import ask
+from tests._support.processes import fork, wait_for_exit
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is not available on this platform")
@@ -32,7 +21,7 @@ def test_child_neither_deadlocks_on_a_held_lock_nor_shares_the_pool(emu: Emulato
     assert lazy.get().chat(ask("warm")).text == "Echo: warm"
     lazy._lock.acquire()  # as if another thread were inside close() when the process forked
     try:
-        pid = _fork()
+        pid = fork()
         if pid == 0:
             ok = False
             try:
@@ -42,7 +31,7 @@ def test_child_neither_deadlocks_on_a_held_lock_nor_shares_the_pool(emu: Emulato
             finally:
                 os._exit(0 if ok else 1)
         assert lazy.get().chat(ask("parent")).text == "Echo: parent"
-        assert _wait(pid, time.monotonic() + 30) == 0
+        assert wait_for_exit(pid, time.monotonic() + 30) == 0
     finally:
         lazy._lock.release()
     lazy.close()

@@ -24,15 +24,12 @@ from qwen_core.errors import (
     StreamEventTooLargeError,
 )
 from qwen_core.types import Api, ChatRequest, Message
+from tests._support.calls import ask
 from tests._support.constants import API_KEY
 from tests._support.fault_server import FaultServer, Write, compat_frame, frames, native_frame, sse_head
 
 APIS: list[Api] = ["compatible", "dashscope"]
 MODES = ["sync", "async"]
-
-
-def ask() -> ChatRequest:
-    return ChatRequest(model="qwen-plus", messages=[Message("user", "Hi")])
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from qwen_core.catalogue import UnknownModelWarning
 from qwen_core.client import QwenClient
 from qwen_core.errors import InvalidRequestError
 from qwen_core.types import ChatRequest, Message, ToolCall
+from tests._support.calls import ask
 from tests._support.fault_server import FaultServer, sse_head
 from tests._support.fuzzing import (
     ANSWERS,
@@ -50,10 +51,6 @@ def test_random_requests_are_refused_typed_or_built_valid(seed: int) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownModelWarning)
         assert request_failures(core_request(random.Random(seed)), CLIENTS) == []
-
-
-def ask(**options: object) -> ChatRequest:
-    return ChatRequest(model="qwen-plus", messages=[Message("user", "Hi")], **options)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

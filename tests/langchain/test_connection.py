@@ -25,6 +25,7 @@ from qwen_core.emulator import Emulator, RecordedRequest
 from qwen_core.errors import InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
 from tests._support import connection
 from tests._support.constants import API_KEY
+from tests._support.processes import in_spawned_process
 from tests._support.wire import wire_options
 from tests.langchain.helpers import ModelFactory
 
@@ -212,7 +213,7 @@ def _invoke_in_worker(model: ChatQwen) -> tuple[str, str]:
 def test_a_spawned_worker_uses_a_pickled_model(make: ModelFactory, emu: Emulator) -> None:
     model = make(default_headers={"X-From": "parent"})
     expected = model.invoke("hello from a worker").content
-    content, name = connection.in_spawned_process(_invoke_in_worker, model)
+    content, name = in_spawned_process(_invoke_in_worker, model)
     assert content == expected and name != multiprocessing.current_process().name
     assert emu.requests.last.headers["x-from"] == "parent"
 

@@ -24,6 +24,7 @@ from qwen_core.emulator import Emulator, SlowFirstByte
 from qwen_core.errors import APITimeoutError, InvalidRequestError, UnknownArgumentError, UnsupportedFeatureError
 from tests._support import connection
 from tests._support.constants import API_KEY
+from tests._support.processes import in_spawned_process
 from tests._support.wire import wire_options
 
 USER = [ChatMessage(role="user", content="Hello there")]
@@ -177,7 +178,7 @@ def _chat_in_worker(llm: Qwen) -> str:
 def test_a_spawned_worker_uses_a_pickled_model(emu: Emulator) -> None:
     llm = connection.build(Qwen, emu, default_headers={"X-From": "parent"})
     expected = llm.chat(USER).message.content
-    assert connection.in_spawned_process(_chat_in_worker, llm) == expected
+    assert in_spawned_process(_chat_in_worker, llm) == expected
     assert emu.requests.last.headers["x-from"] == "parent"
 
 

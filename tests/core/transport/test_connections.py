@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -17,22 +16,13 @@ from qwen_core.client import QwenClient
 from qwen_core.emulator import Emulator
 from qwen_core.emulator.script import ScriptedReply, SlowFirstByte
 from qwen_core.errors import APIConnectionError, APITimeoutError
-from qwen_core.types import Api, ChatRequest, Message
+from qwen_core.types import Api
+from tests._support.calls import MODES, answer, ask
 from tests._support.constants import API_KEY
 from tests._support.net_servers import ResettingServer, refused_url
-from tests.core.transport.test_proxy_and_tls import MODES, answer
+from tests._support.processes import fork, wait_for_exit
 
 Factory = Callable[..., QwenClient]
-
-
-def ask(text: str) -> ChatRequest:
-    return ChatRequest(model="qwen-plus", messages=[Message("user", text)])
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as server:
-        yield server
 
 
 @pytest.fixture(params=["built-in", "httpx"])
@@ -162,23 +152,6 @@ def _child_answers_own_questions(client: QwenClient, token: str) -> bool:
     return sync_ok and streamed == f"Echo: {token}-s" and async_answer == f"Echo: {token}-a"
 
 
-def _fork() -> int:
-    with warnings.catch_warnings():  # 3.12+ warns about forking a process with threads (the emulator's)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return os.fork()
-
-
-def _wait(pid: int, deadline: float) -> int:
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.005)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    return -9
-
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is not available on this platform")
 @pytest.mark.parametrize("api", ["compatible", "dashscope"])
 def test_forked_children_get_fresh_pools(emu: Emulator, api: Api) -> None:
@@ -189,7 +162,7 @@ def test_forked_children_get_fresh_pools(emu: Emulator, api: Api) -> None:
         assert client.chat(ask("warm")).text == "Echo: warm"  # the sync pool holds a live connection
         assert loop.run_until_complete(client.achat(ask("warm"))).text == "Echo: warm"  # and the async one
         for round_ in range(30):
-            pid = _fork()
+            pid = fork()
             if pid == 0:  # the child: calls while the parent calls too
                 ok = False
                 try:
@@ -199,7 +172,7 @@ def test_forked_children_get_fresh_pools(emu: Emulator, api: Api) -> None:
             parent = [client.chat(ask(f"parent{round_}-{i}")).text for i in range(3)]
             assert parent == [f"Echo: parent{round_}-{i}" for i in range(3)]
             assert loop.run_until_complete(client.achat(ask(f"p{round_}"))).text == f"Echo: p{round_}"
-            assert _wait(pid, time.monotonic() + 30) == 0, f"child of round {round_} got a wrong answer"
+            assert wait_for_exit(pid, time.monotonic() + 30) == 0, f"child of round {round_} got a wrong answer"
     finally:
         loop.run_until_complete(client.aclose())
         loop.close()

@@ -16,33 +16,10 @@ import trustme
 from qwen_core.client import QwenClient
 from qwen_core.emulator import Emulator
 from qwen_core.errors import APIConnectionError, APIStatusError
-from qwen_core.types import Api, ChatRequest, Message
+from qwen_core.types import Api
+from tests._support.calls import MODES, answer, ask
 from tests._support.constants import API_KEY
 from tests._support.net_servers import ForwardProxy
-
-MODES = ("chat", "stream", "achat", "astream")
-
-
-def ask(text: str) -> ChatRequest:
-    return ChatRequest(model="qwen-plus", messages=[Message("user", text)])
-
-
-def answer(client: QwenClient, mode: str, text: str = "ping") -> str:
-    """The answer to ``text`` through one of the four paths (each on its own event loop when async)."""
-    if mode == "chat":
-        return client.chat(ask(text)).text
-    if mode == "stream":
-        return "".join(delta.text or "" for delta in client.stream(ask(text)))
-
-    async def run() -> str:
-        try:
-            if mode == "achat":
-                return (await client.achat(ask(text))).text
-            return "".join([delta.text or "" async for delta in client.astream(ask(text))])
-        finally:
-            await client.aclose()
-
-    return asyncio.run(run())
 
 
 @pytest.fixture(scope="module")
@@ -69,12 +46,6 @@ def _server_context(ca: trustme.CA, *, require_client_cert: bool = False) -> ssl
 @pytest.fixture(scope="module")
 def tls_emu(ca: trustme.CA) -> Iterator[Emulator]:
     with Emulator(tls=_server_context(ca)) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def plain_emu() -> Iterator[Emulator]:
-    with Emulator() as emu:
         yield emu
 
 
@@ -161,12 +132,12 @@ def test_client_certificate_mtls(ca: trustme.CA, ca_file: str, tmp_path: Path, m
 
 @pytest.mark.parametrize("mode", MODES)
 def test_http_target_through_the_proxy_given_as_argument(
-    plain_emu: Emulator, proxy: ForwardProxy, mode: str
+    emu: Emulator, proxy: ForwardProxy, mode: str
 ) -> None:
-    with QwenClient(api_key=API_KEY, base_url=plain_emu.base_url, proxy=proxy.url) as client:
+    with QwenClient(api_key=API_KEY, base_url=emu.base_url, proxy=proxy.url) as client:
         assert answer(client, mode, "via proxy") == "Echo: via proxy"
     assert [(seen.method, seen.target) for seen in proxy.seen] == [
-        ("POST", plain_emu.base_url + "/compatible-mode/v1/chat/completions")
+        ("POST", emu.base_url + "/compatible-mode/v1/chat/completions")
     ]
 
 
@@ -184,14 +155,14 @@ def test_https_target_tunnels_through_the_proxy_from_the_environment(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_http_proxy_from_the_environment_and_no_proxy(
-    plain_emu: Emulator, proxy: ForwardProxy, mode: str, monkeypatch: pytest.MonkeyPatch
+    emu: Emulator, proxy: ForwardProxy, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("http_proxy", proxy.url)
-    with QwenClient(api_key=API_KEY, base_url=plain_emu.base_url) as client:
+    with QwenClient(api_key=API_KEY, base_url=emu.base_url) as client:
         assert answer(client, mode) == "Echo: ping"
     assert len(proxy.seen) == 1
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    with QwenClient(api_key=API_KEY, base_url=plain_emu.base_url) as client:
+    with QwenClient(api_key=API_KEY, base_url=emu.base_url) as client:
         assert answer(client, mode) == "Echo: ping"
     assert len(proxy.seen) == 1  # bypassed
 
@@ -247,10 +218,10 @@ def test_own_httpx_clients_bring_their_own_proxy_and_trust(
      "/api/v1/services/aigc/text-generation/generation"],
 )
 @pytest.mark.parametrize("api", ["compatible", "dashscope"])
-def test_every_base_url_form_reaches_the_right_endpoint(plain_emu: Emulator, suffix: str, api: Api) -> None:
-    plain_emu.reset()
-    with QwenClient(api=api, api_key=API_KEY, base_url=plain_emu.base_url + suffix) as client:
+def test_every_base_url_form_reaches_the_right_endpoint(emu: Emulator, suffix: str, api: Api) -> None:
+    emu.reset()
+    with QwenClient(api=api, api_key=API_KEY, base_url=emu.base_url + suffix) as client:
         assert answer(client, "chat") == answer(client, "achat") == "Echo: ping"
     expected = ("/compatible-mode/v1/chat/completions" if api == "compatible"
                 else "/api/v1/services/aigc/text-generation/generation")
-    assert [request.path for request in plain_emu.requests] == [expected, expected]
+    assert [request.path for request in emu.requests] == [expected, expected]
