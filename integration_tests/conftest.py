@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from qwen_core.emulator import Emulator
+from tests._support.constants import API_KEY
 
 
 @pytest.fixture(scope="module")
@@ -23,4 +24,4 @@ def service() -> Iterator[Emulator | None]:
 @pytest.fixture(scope="module")
 def connection(service: Emulator | None) -> dict[str, str]:
     """Connection fields: none (the environment's, live) or the emulator's."""
-    return {} if service is None else {"api_key": "sk-emulator", "base_url": service.base_url}
+    return {} if service is None else {"api_key": API_KEY, "base_url": service.base_url}
