@@ -9,6 +9,7 @@ import pytest
 from qwen_core.batch import PollSchedule, WaitOptions
 from qwen_core.client import QwenClient
 from qwen_core.emulator import BatchTiming, Emulator
+from tests._support.constants import API_KEY
 
 FAST = BatchTiming(validating=0.05, in_progress=0.2, finalizing=0.05, cancelling=0.05)
 QUICK_POLL = PollSchedule(initial=0.05, factor=1.2, maximum=0.2)
@@ -31,5 +32,5 @@ def emu(_batch_emulator: Emulator) -> Iterator[Emulator]:
 
 @pytest.fixture
 def client(emu: Emulator) -> Iterator[QwenClient]:
-    with QwenClient(api_key="sk-test", base_url=emu.base_url) as qwen:
+    with QwenClient(api_key=API_KEY, base_url=emu.base_url) as qwen:
         yield qwen

@@ -32,6 +32,7 @@ from qwen_core.errors import (
 from qwen_core.protocols.compatible import CompatibleProtocol
 from qwen_core.types import ChatRequest, ChatResult
 from tests._support.calls import ask
+from tests._support.constants import API_KEY
 from tests.batch.conftest import FAST, QUICK_POLL, QUIET
 
 
@@ -149,10 +150,10 @@ def test_expired_batch_returns_what_finished(emu: Emulator, client: QwenClient) 
 
 
 def test_a_job_is_resumed_by_its_id_after_a_restart(emu: Emulator) -> None:
-    with QwenClient(api_key="sk-test", base_url=emu.base_url) as first:
+    with QwenClient(api_key=API_KEY, base_url=emu.base_url) as first:
         job_id = submit_chat(first, [ask(f"r{n}") for n in range(5)], limits=BatchLimits(max_requests=2)).id
         handle = submit_chat(first, [ask("json handle")]).to_json()
-    with QwenClient(api_key="sk-test", base_url=emu.base_url) as second:  # a new process would do the same
+    with QwenClient(api_key=API_KEY, base_url=emu.base_url) as second:  # a new process would do the same
         results = retrieve_chat(second, BatchJob.from_id(job_id), same, options=QUIET)
         assert [r.text for r in results] == [f"Echo: r{n}" for n in range(5)]  # type: ignore[union-attr]
         (only,) = retrieve_chat(second, BatchJob.from_json(handle), same, options=QUIET)

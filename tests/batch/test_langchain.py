@@ -12,12 +12,13 @@ from langchain_core.messages import AIMessage
 from langchain_qwen import ChatQwen, QwenEmbeddings
 from langchain_qwen._errors import QwenContentInspectionError
 from qwen_core.emulator import Emulator, HTTPFault, ScriptedReply
+from tests._support.constants import API_KEY
 
 CHAT = "/compatible-mode/v1/chat/completions"
 
 
 def batch_llm(emu: Emulator, **fields: Any) -> ChatQwen:
-    return ChatQwen(api_key="sk-test", base_url=emu.base_url, use_batch_api=True, batch_api_poll_interval=0.05,
+    return ChatQwen(api_key=API_KEY, base_url=emu.base_url, use_batch_api=True, batch_api_poll_interval=0.05,
                     batch_api_progress=False, **fields)
 
 
@@ -51,7 +52,7 @@ def test_batch_routes_through_one_job_in_input_order(emu: Emulator) -> None:
 
 
 def test_without_the_switch_batch_stays_live(emu: Emulator) -> None:
-    llm = ChatQwen(api_key="sk-test", base_url=emu.base_url)
+    llm = ChatQwen(api_key=API_KEY, base_url=emu.base_url)
     assert [a.content for a in llm.batch(["a", "b"])] == ["Echo: a", "Echo: b"]
     assert paths(emu) == {CHAT}
 
@@ -126,16 +127,16 @@ def test_structured_output_batches_through_the_api(emu: Emulator) -> None:
 
 def test_embeddings_through_the_batch_api(emu: Emulator) -> None:
     texts = [f"passage {n}" for n in range(25)]
-    batched = QwenEmbeddings(api_key="sk-test", base_url=emu.base_url, use_batch_api=True, dimensions=64,
+    batched = QwenEmbeddings(api_key=API_KEY, base_url=emu.base_url, use_batch_api=True, dimensions=64,
                              batch_api_poll_interval=0.05, batch_api_progress=False)
-    live = QwenEmbeddings(api_key="sk-test", base_url=emu.base_url, api="compatible", dimensions=64)
+    live = QwenEmbeddings(api_key=API_KEY, base_url=emu.base_url, api="compatible", dimensions=64)
     assert batched.embed_documents(texts) == live.embed_documents(texts)
     assert "/compatible-mode/v1/batches" in paths(emu)
     assert len(batched.embed_query("passage")) == 64  # queries stay live
 
 
 async def test_async_embeddings_through_the_batch_api(emu: Emulator) -> None:
-    batched = QwenEmbeddings(api_key="sk-test", base_url=emu.base_url, use_batch_api=True, dimensions=64,
+    batched = QwenEmbeddings(api_key=API_KEY, base_url=emu.base_url, use_batch_api=True, dimensions=64,
                              batch_api_poll_interval=0.05, batch_api_progress=False)
     vectors = await batched.aembed_documents(["a b", "c d", "e f"])
     assert len(vectors) == 3 and all(len(v) == 64 for v in vectors)

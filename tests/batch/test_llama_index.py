@@ -12,12 +12,13 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index_qwen import Qwen, QwenEmbedding
 from qwen_core.emulator import BatchTiming, Emulator, HTTPFault
 from qwen_core.errors import RateLimitError
+from tests._support.constants import API_KEY
 
 FAST = {"batch_api_poll_interval": 0.05, "batch_api_progress": False}
 
 
 def batch_embedding(emu: Emulator, **fields: Any) -> QwenEmbedding:
-    return QwenEmbedding(api_key="sk-test", base_url=emu.base_url, use_batch_api=True, dimensions=64,
+    return QwenEmbedding(api_key=API_KEY, base_url=emu.base_url, use_batch_api=True, dimensions=64,
                          **FAST, **fields)
 
 
@@ -32,7 +33,7 @@ def test_ingestion_pipeline_embeds_through_one_job(emu: Emulator) -> None:
     nodes = pipeline.run(documents=documents)
     assert len(nodes) == 30 and all(len(node.embedding or []) == 64 for node in nodes)
     assert jobs(emu) == 1  # not one job per 10 texts
-    live = QwenEmbedding(api_key="sk-test", base_url=emu.base_url, api="compatible", dimensions=64)
+    live = QwenEmbedding(api_key=API_KEY, base_url=emu.base_url, api="compatible", dimensions=64)
     assert nodes[3].embedding == live.get_text_embedding(nodes[3].get_content(metadata_mode="embed"))
 
 
@@ -53,7 +54,7 @@ async def test_async_embedding_through_batches(emu: Emulator) -> None:
 
 
 def llm(emu: Emulator) -> Qwen:
-    return Qwen(api_key="sk-test", base_url=emu.base_url, **FAST)
+    return Qwen(api_key=API_KEY, base_url=emu.base_url, **FAST)
 
 
 def conversation(text: str) -> list[ChatMessage]:

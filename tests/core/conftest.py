@@ -10,7 +10,7 @@ from qwen_core.settings import QwenSettings, SecretStr
 from qwen_core.sse import SSEDecoder, SSEEvent
 from qwen_core.streaming import StreamAccumulator
 from qwen_core.types import ChatDelta, ChatResult
-from tests._support.constants import CAPTURES
+from tests._support.constants import API_KEY, CAPTURES
 
 Parser = Callable[[SSEEvent], tuple[ChatDelta, ...]]
 
@@ -46,4 +46,4 @@ def run_stream_fixture() -> Callable[[Parser, Iterable[bytes]], ChatResult]:
 
 @pytest.fixture
 def settings() -> QwenSettings:
-    return QwenSettings(api_key=SecretStr("sk-test"), root_url="https://dashscope.example")
+    return QwenSettings(api_key=SecretStr(API_KEY), root_url="https://dashscope.example")

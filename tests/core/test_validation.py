@@ -21,6 +21,7 @@ from qwen_core.client import QwenClient
 from qwen_core.errors import InvalidRequestError
 from qwen_core.types import ChatRequest, Message, ToolCall
 from tests._support.calls import ask
+from tests._support.constants import API_KEY
 from tests._support.fault_server import FaultServer, sse_head
 from tests._support.fuzzing import (
     ANSWERS,
@@ -32,7 +33,7 @@ from tests._support.fuzzing import (
     request_failures,
 )
 
-CLIENTS = [QwenClient(api=api, api_key="sk-test", base_url="http://127.0.0.1:9") for api in ("compatible", "dashscope")]
+CLIENTS = [QwenClient(api=api, api_key=API_KEY, base_url="http://127.0.0.1:9") for api in ("compatible", "dashscope")]
 
 
 @settings(max_examples=300, deadline=None)
@@ -106,7 +107,7 @@ def test_chat_qwen_refuses_typed_or_sends_valid_bodies(answering: tuple[str, Fau
     from langchain_qwen import ChatQwen
 
     api, server = answering
-    llm = ChatQwen(model="qwen-plus", api=api, api_key="sk-test", base_url=server.base_url, max_retries=0)
+    llm = ChatQwen(model="qwen-plus", api=api, api_key=API_KEY, base_url=server.base_url, max_retries=0)
     texts, options, calls = random_request_args(random.Random(seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownModelWarning)
@@ -120,7 +121,7 @@ def test_llama_index_qwen_refuses_typed_or_sends_valid_bodies(answering: tuple[s
     from llama_index_qwen import Qwen
 
     api, server = answering
-    llm = Qwen(model="qwen-plus", api=api, api_key="sk-test", base_url=server.base_url, max_retries=0)
+    llm = Qwen(model="qwen-plus", api=api, api_key=API_KEY, base_url=server.base_url, max_retries=0)
     texts, options, calls = random_request_args(random.Random(seed))
     messages = llama_index_messages(texts, calls)
     with warnings.catch_warnings():

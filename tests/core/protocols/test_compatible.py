@@ -40,6 +40,7 @@ from qwen_core.types import (
     ToolSpec,
     VideoPart,
 )
+from tests._support.constants import API_KEY
 
 INFO = get_model_info("qwen-plus")
 TOOL = ToolSpec("get_weather", "Weather", {"type": "object", "properties": {}})
@@ -183,7 +184,7 @@ def test_wire_request(settings: QwenSettings) -> None:
     request = ChatRequest("qwen-plus", [Message("user", "hi")])
     wire = CompatibleProtocol().build_chat(request, settings, INFO, stream=True)
     assert wire.url == "https://dashscope.example/compatible-mode/v1/chat/completions"
-    assert wire.headers["Authorization"] == "Bearer sk-test"
+    assert wire.headers["Authorization"] == f"Bearer {API_KEY}"
     assert wire.headers["Accept"] == "text/event-stream"
     assert "X-DashScope-SSE" not in wire.headers
     assert wire.body.startswith(b'{"model":"qwen-plus","messages":')

@@ -42,6 +42,7 @@ from qwen_core.types import (
     ToolSpec,
     VideoPart,
 )
+from tests._support.constants import API_KEY
 
 Capture = Callable[[str], bytes]
 WEATHER = ToolSpec("get_weather", "Weather of a city", {"type": "object", "properties": {"city": {"type": "string"}}})
@@ -227,7 +228,7 @@ def test_headers_body_and_url(settings: QwenSettings) -> None:
     assert wire.url == "https://dashscope.example/api/v1" + TEXT_GENERATION_PATH
     assert wire.stream is True
     assert dict(wire.headers) == {
-        "Authorization": "Bearer sk-test",
+        "Authorization": f"Bearer {API_KEY}",
         "Content-Type": "application/json",
         "Accept": "text/event-stream",
         "X-DashScope-SSE": "enable",
