@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from qwen_core.emulator import Emulator
-from tests._support.constants import API_KEY, APIS
+from tests._support.connection import build
+from tests._support.constants import APIS
 
 _ENV_VARS = ("DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "DASHSCOPE_WORKSPACE_ID", "DASHSCOPE_HTTP_BASE_URL",
              # network settings the resolver reads: a developer's proxy or CA must not redirect loopback tests
@@ -52,9 +53,8 @@ async def make() -> AsyncIterator[Callable[..., Any]]:
     made: list[Any] = []
 
     def factory(cls: type[Any], emu: Emulator, **fields: Any) -> Any:
-        obj = cls(**{"api_key": API_KEY, "base_url": emu.base_url, "max_retries": 0, **fields})
-        made.append(obj)
-        return obj
+        made.append(build(cls, emu, **fields))
+        return made[-1]
 
     yield factory
     for obj in made:

@@ -29,8 +29,9 @@ def check_network_settings(model: Any) -> None:
 
 
 def build(cls: type[T], emu: Emulator, **fields: Any) -> T:
-    """``cls`` against ``emu`` with the suite's key and no retries (closing it is the test's business)."""
-    return cls(api_key=API_KEY, base_url=emu.base_url, max_retries=0, **fields)  # type: ignore[call-arg]
+    """``cls`` against ``emu`` with the suite's key and no retries unless ``fields`` say otherwise (closing it is
+    the caller's business; the suite's ``make`` fixture does it)."""
+    return cls(**{"api_key": API_KEY, "base_url": emu.base_url, "max_retries": 0, **fields})
 
 
 #: A header the service documents (content inspection), as a user sets it in ``default_headers``.
