@@ -6,34 +6,23 @@ ChatQwen`` stays cheap (no HTTP client or SDK is imported until the first call).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-# First, on purpose: langchain-core loads faster when its chat model module comes before its other modules
-# (callbacks, messages, output parsers), the order chat_models.py's imports would otherwise give. In fresh
-# interpreters here, `from langchain_qwen import ChatQwen` took 150-200 ms (15-20%) longer without this line.
+# First, on purpose: langchain-core's chat model module is imported before its other modules (callbacks,
+# messages, output parsers), in the order langchain-core itself loads them, not the order chat_models.py's imports
+# would give; `benchmarks/run.sh --only import` measures the import (compare with and without this line).
 from langchain_core.language_models import chat_models as _lc_chat_models  # noqa: F401
 
 from langchain_qwen.chat_models import ChatQwen
+from qwen_core.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from langchain_qwen.embeddings import QwenEmbeddings
     from langchain_qwen.rerank import QwenRerank
 
 #: Public names owned by other modules, imported on first attribute access.
-_LAZY: dict[str, str] = {
-    "QwenEmbeddings": "langchain_qwen.embeddings",
-    "QwenRerank": "langchain_qwen.rerank",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'langchain_qwen' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
+__getattr__, __dir__ = lazy_exports(
+    __name__, {"QwenEmbeddings": "langchain_qwen.embeddings", "QwenRerank": "langchain_qwen.rerank"}
+)
 
 __all__ = ["ChatQwen", "QwenEmbeddings", "QwenRerank"]
