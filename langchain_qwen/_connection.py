@@ -14,7 +14,7 @@ from langchain_core.utils import secret_from_env
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
-from qwen_core.arguments import check_arguments, model_argument_names
+from qwen_core.arguments import check_model_arguments
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelCatalogue
 from qwen_core.embedding import DEFAULT_MAX_CONCURRENCY
 from qwen_core.lazy_client import ConnectionState, OwnsLazyClient, check_picklable
@@ -80,9 +80,7 @@ class QwenConnection(OwnsLazyClient, BaseModel):
     @classmethod
     def _check_arguments(cls, data: Any) -> Any:
         """Unknown keywords raise (naming the nearest valid one) instead of being dropped."""
-        if isinstance(data, dict):
-            check_arguments(data, model_argument_names(cls) | cls.framework_keywords, cls.__name__, cls.escape_hatch)
-        return data
+        return check_model_arguments(cls, data)
 
     @model_validator(mode="after")
     def _resolve_connection(self) -> Self:

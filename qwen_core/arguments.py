@@ -79,6 +79,15 @@ def check_arguments(given: Iterable[str], valid: Collection[str], owner: str, es
             raise unknown_argument(name, valid, owner, escape)
 
 
+def check_model_arguments(cls: type, data: Any) -> Any:
+    """The body of an adapter model's ``mode="before"`` validator: ``data``, after checking that a dict of keywords
+    names only what ``cls`` takes (its fields, their aliases, ``cls.framework_keywords``); raises otherwise."""
+    if isinstance(data, dict):
+        valid = model_argument_names(cls) | getattr(cls, "framework_keywords", frozenset())
+        check_arguments(data, valid, cls.__name__, getattr(cls, "escape_hatch", None))
+    return data
+
+
 @cache
 def model_argument_names(cls: type) -> frozenset[str]:
     """Every keyword a pydantic model class accepts: its field names and their aliases."""
