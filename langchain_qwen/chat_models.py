@@ -81,6 +81,8 @@ class ChatQwen(ToolsAndStructuredOutput, ChatBatchApi, QwenConnection, BaseChatM
         timeout, max_retries: per-request timeout (s, or ``(connect, read)``) and retries before the first byte.
         default_headers: headers for every request (per call: ``extra_headers=``; ``extra_body=`` adds body keys).
         total_timeout, proxy, verify, cert, http_client, http_async_client: network settings.
+        catalogue: a ``qwen_core.catalogue.ModelCatalogue`` of model facts (default: the built-in one).
+        model_info_overrides (alias ``model_info``): catalogue facts changed for this model only.
         Other libraries' spellings (``model_name``, ``dashscope_api_key``, ``api_base``, ``request_timeout``,
         ``max_completion_tokens``) are accepted; unknown arguments raise ``UnknownArgumentError``. Precedence:
         per call > fields > ``model_kwargs``. Pickles carry the key (nothing else shows it).
