@@ -8,10 +8,16 @@ honour the service's ``Retry-After`` (capped by ``max_delay``).
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 from qwen_core.errors import APIError, RateLimitError
 from qwen_core.limits import THROTTLING_HANDLED
+from qwen_core.protocols._http import header
+
+__all__ = ["RetryPolicy", "retry_after_seconds"]
 
 _RNG = random.Random()
 
@@ -41,3 +47,26 @@ class RetryPolicy:
         backoff = min(self.base_delay * (2.0**attempt), self.max_delay)
         spread: float = (rng or _RNG).uniform(-self.jitter, self.jitter)
         return max(0.0, backoff * (1.0 + spread))
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait as the server asks, from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
+    millis = header(headers, "retry-after-ms")
+    if millis is not None:
+        try:
+            return max(float(millis) / 1000.0, 0.0)
+        except ValueError:
+            pass  # malformed: try retry-after next
+    value = header(headers, "retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass  # not a number: an HTTP date
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(when.timestamp() - current, 0.0)

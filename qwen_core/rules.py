@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from qwen_core.catalogue import ModelInfo
 from qwen_core.errors import InvalidRequestError, UnsupportedFeatureError
-from qwen_core.protocols._common import has_media, text_of
+from qwen_core.messages import has_media, text_of
 from qwen_core.types import ROLES, Api, ChatRequest, Message, NamedToolChoice
 
 __all__ = ["is_thinking", "requires_stream", "validate_chat_request", "validate_stream_request"]

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Final, Protocol
 
 from qwen_core.errors import APIError, APIStatusError, IncompleteStreamError, QwenError, ResponseParseError
-from qwen_core.protocols._common import loads_body, truncate
+from qwen_core.protocols._json import loads_body, truncate
 from qwen_core.sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEEvent
 from qwen_core.streaming import StreamAccumulator
 from qwen_core.types import ChatDelta

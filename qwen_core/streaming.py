@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from qwen_core.errors import ResponseParseError
-from qwen_core.protocols._common import is_finished, synthesize_tool_call_id
+from qwen_core.messages import is_finished, synthesize_tool_call_id
 from qwen_core.types import ChatDelta, ChatResult, Choice, ToolCall, ToolCallChunk, Usage
 
 __all__ = ["StreamAccumulator", "is_finished", "unnamed_tool_call_error"]

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from qwen_core.errors import InvalidRequestError, ResponseParseError
-from qwen_core.protocols._common import base_headers, dumps_body, loads_body
+from qwen_core.protocols._http import base_headers
+from qwen_core.protocols._json import dumps_body, loads_body
 from qwen_core.protocols.base import WireRequest
 from qwen_core.settings import QwenSettings
 

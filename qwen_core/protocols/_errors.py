@@ -7,9 +7,7 @@ Native bodies are ``{"code", "message", "request_id"}``; compatible bodies are
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 from qwen_core.errors import (
@@ -24,7 +22,8 @@ from qwen_core.errors import (
     ResponseParseError,
     ServerError,
 )
-from qwen_core.protocols._common import header, loads_body, truncate
+from qwen_core.protocols._http import header
+from qwen_core.protocols._json import loads_body, truncate
 
 _AUTH_CODES: Final = frozenset({"invalidapikey", "invalid_api_key", "not authorized"})
 _NOT_FOUND_CODES: Final = frozenset(
@@ -134,29 +133,6 @@ def _strip_chat_id(value: Any) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     return value[len("chatcmpl-"):] if value.startswith("chatcmpl-") else value
-
-
-def retry_after_seconds(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait as the server asks, from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
-    millis = header(headers, "retry-after-ms")
-    if millis is not None:
-        try:
-            return max(float(millis) / 1000.0, 0.0)
-        except ValueError:
-            pass  # malformed: try retry-after next
-    value = header(headers, "retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass  # not a number: an HTTP date
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    current = time.time() if now is None else now
-    return max(when.timestamp() - current, 0.0)
 
 
 def request_id_from_chat_id(value: Any) -> str | None:

@@ -10,15 +10,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
-from qwen_core.protocols._common import synthesize_tool_call_id
+from qwen_core.messages import UNFINISHED, synthesize_tool_call_id
 from qwen_core.protocols._errors import error_from_payload
 from qwen_core.protocols._fields import bad_field, count, join, number, obj, opt_int, opt_list, opt_obj, opt_str
-from qwen_core.types import RerankHit, ToolCall, ToolCallChunk
-
-#: Values the services use for "not finished yet" (native streams send the *string* "null", docs/protocol.md#q1).
-_UNFINISHED: Final = frozenset({"", "null"})
+from qwen_core.types import Choice, RerankHit, ToolCall, ToolCallChunk
 
 
 def content_text(content: Any, path: str = "content") -> str:
@@ -44,11 +41,29 @@ def _bad_text(path: str, value: Any) -> str:
 
 def finish_reason(value: Any, path: str = "finish_reason") -> str | None:
     """A wire finish_reason: ``None``, ``""`` and the string ``"null"`` mean not finished (docs/protocol.md#q1)."""
-    if value is None or (type(value) is str and value in _UNFINISHED):
+    if value is None or (type(value) is str and value in UNFINISHED):
         return None
     if type(value) is str:
         return value
     raise bad_field(path, value, "a string or null")
+
+
+def message_choice(raw: Any, path: str, position: int, request_id: str | None) -> Choice:
+    """One choice of a non-streamed answer: ``{"index", "message", "finish_reason", "logprobs"}`` (both protocols)."""
+    fields = obj(raw, path)
+    message_path = join(path, "message")
+    message = opt_obj(fields.get("message"), message_path) or {}
+    index = opt_int(fields.get("index"), join(path, "index"))
+    index = position if index is None else index
+    return Choice(
+        index=index,
+        text=content_text(message.get("content"), join(message_path, "content")),
+        reasoning=opt_str(message.get("reasoning_content"), join(message_path, "reasoning_content")) or "",
+        # tool-call-ness is the presence of tool_calls, never finish_reason ("stop" when forced, docs/protocol.md#q9)
+        tool_calls=parse_tool_calls(message.get("tool_calls"), request_id, index, join(message_path, "tool_calls")),
+        finish_reason=finish_reason(fields.get("finish_reason"), join(path, "finish_reason")),
+        logprobs=logprobs_content(fields.get("logprobs"), join(path, "logprobs")),
+    )
 
 
 def tool_arguments(value: Any) -> str:

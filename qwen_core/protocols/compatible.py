@@ -12,32 +12,25 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from qwen_core.catalogue import ModelInfo
-from qwen_core.errors import APIStatusError, ResponseParseError
-from qwen_core.protocols._common import (
-    base_headers,
-    dumps_body,
-    header,
-    loads_body,
-    loads_event_data,
-    put_options,
-    require_mapping,
-    wire_tool_calls,
-)
+from qwen_core.errors import ResponseParseError
 from qwen_core.protocols._errors import error_from_body, error_from_payload, request_id_from_chat_id
-from qwen_core.protocols._fields import bad_field, count, join, obj, opt_int, opt_obj, opt_str
+from qwen_core.protocols._fields import bad_field, count, join, opt_int, opt_obj, opt_str
+from qwen_core.protocols._http import header
+from qwen_core.protocols._json import loads_body, loads_event_data, require_mapping
+from qwen_core.protocols._json_protocol import JsonProtocol
 from qwen_core.protocols._parts import (
     check_error_payload,
     content_text,
     embedding_vectors,
     finish_reason,
     logprobs_content,
-    parse_tool_calls,
+    message_choice,
     request_id_of,
     rerank_hits,
     tool_call_chunks,
     usage_total,
 )
-from qwen_core.protocols.base import WireRequest
+from qwen_core.protocols._request_fields import put_options, set_fields, wire_tool_calls
 from qwen_core.settings import QwenSettings
 from qwen_core.sse import SSEEvent
 from qwen_core.types import (
@@ -46,7 +39,6 @@ from qwen_core.types import (
     ChatDelta,
     ChatRequest,
     ChatResult,
-    Choice,
     Content,
     ContentPart,
     EmbeddingRequest,
@@ -134,12 +126,9 @@ def build_compatible_embedding_payload(request: EmbeddingRequest) -> dict[str, A
 def build_compatible_rerank_payload(request: RerankRequest) -> dict[str, Any]:
     """Flat ``/compatible-api/v1/reranks`` body."""
     payload: dict[str, Any] = {"model": request.model, "query": request.query, "documents": list(request.documents)}
-    if request.top_n is not None:
-        payload["top_n"] = request.top_n
-    if request.return_documents is not None:
-        payload["return_documents"] = request.return_documents
-    if request.instruct is not None:
-        payload["instruct"] = request.instruct
+    payload.update(
+        set_fields(top_n=request.top_n, return_documents=request.return_documents, instruct=request.instruct)
+    )
     payload.update(request.extra)
     return payload
 
@@ -180,24 +169,6 @@ def chunk_request_id(payload: Mapping[str, Any]) -> str | None:
     return request_id_of(request_id) or request_id_from_chat_id(opt_str(payload.get("id"), "id"))
 
 
-def _compat_choice(raw: Any, path: str, position: int, request_id: str | None) -> Choice:
-    fields = obj(raw, path)
-    message_path = join(path, "message")
-    message = opt_obj(fields.get("message"), message_path) or {}
-    index = opt_int(fields.get("index"), join(path, "index"))
-    index = position if index is None else index
-    tool_calls = message.get("tool_calls")
-    return Choice(
-        index=index,
-        text=content_text(message.get("content"), join(message_path, "content")),
-        reasoning=opt_str(message.get("reasoning_content"), join(message_path, "reasoning_content")) or "",
-        # tool-call-ness is the presence of tool_calls, never finish_reason (docs/protocol.md#q9)
-        tool_calls=parse_tool_calls(tool_calls, request_id, index, join(message_path, "tool_calls")),
-        finish_reason=finish_reason(fields.get("finish_reason"), join(path, "finish_reason")),
-        logprobs=logprobs_content(fields.get("logprobs"), join(path, "logprobs")),
-    )
-
-
 def compatible_result_from_payload(payload: Any, headers: Mapping[str, str] | None = None) -> ChatResult:
     body = require_mapping(payload, "compatible chat response")
     if "error" in body:
@@ -207,7 +178,7 @@ def compatible_result_from_payload(payload: Any, headers: Mapping[str, str] | No
         raise bad_field("choices", choices_raw, "an array (the compatible chat answer)")
     request_id = chunk_request_id(body) or header(headers, "x-request-id")
     return ChatResult(
-        choices=tuple(_compat_choice(item, f"choices[{i}]", i, request_id) for i, item in enumerate(choices_raw)),
+        choices=tuple(message_choice(item, f"choices[{i}]", i, request_id) for i, item in enumerate(choices_raw)),
         usage=parse_compatible_usage(body.get("usage")),
         request_id=request_id,
         model=opt_str(body.get("model"), "model"),
@@ -318,50 +289,29 @@ def parse_compatible_rerank(body: bytes | str) -> RerankResult:
 # --------------------------------------------------------------------------------------------- protocol
 
 
-class CompatibleProtocol:
+class CompatibleProtocol(JsonProtocol):
     """The OpenAI-compatible endpoint as a :class:`~qwen_core.protocols.base.WireProtocol`."""
 
     name: Api = "compatible"
     #: A compatible stream ends with ``data: [DONE]`` after the finish reason (and the ``include_usage`` chunk).
     stream_requires_done: bool = True
+    native = False
+    chat_payload = staticmethod(build_compatible_chat_payload)
+    embedding_payload = staticmethod(build_compatible_embedding_payload)
+    rerank_payload = staticmethod(build_compatible_rerank_payload)
+    parse_chat = staticmethod(parse_compatible_chat)
+    parse_stream_event = staticmethod(parse_compatible_stream_event)
+    parse_embedding = staticmethod(parse_compatible_embedding)
+    parse_rerank = staticmethod(parse_compatible_rerank)
 
-    def build_chat(self, request: ChatRequest, settings: QwenSettings, info: ModelInfo, *, stream: bool) -> WireRequest:
-        return WireRequest(
-            url=settings.compatible_base + CHAT_PATH,
-            headers=base_headers(settings, stream=stream, native=False, extra=request.extra_headers),
-            body=dumps_body(build_compatible_chat_payload(request, info, stream=stream)),
-            stream=stream,
-            timeout=request.timeout,
-        )
+    def chat_url(self, request: ChatRequest, settings: QwenSettings, info: ModelInfo) -> str:
+        return settings.compatible_base + CHAT_PATH
 
-    def parse_chat(self, body: bytes, *, status: int = 200, headers: Mapping[str, str] | None = None) -> ChatResult:
-        return parse_compatible_chat(body, status=status, headers=headers)
+    def embedding_url(self, settings: QwenSettings) -> str:
+        return settings.compatible_base + EMBEDDINGS_PATH
 
-    def parse_stream_event(self, event: SSEEvent) -> tuple[ChatDelta, ...]:
-        return parse_compatible_stream_event(event)
-
-    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> APIStatusError:
-        return error_from_body(status, body, headers)
-
-    def build_embedding(self, request: EmbeddingRequest, settings: QwenSettings) -> WireRequest:
-        return WireRequest(
-            url=settings.compatible_base + EMBEDDINGS_PATH,
-            headers=base_headers(settings, stream=False, native=False),
-            body=dumps_body(build_compatible_embedding_payload(request)),
-        )
-
-    def parse_embedding(self, body: bytes) -> EmbeddingResult:
-        return parse_compatible_embedding(body)
-
-    def build_rerank(self, request: RerankRequest, settings: QwenSettings) -> WireRequest:
-        return WireRequest(
-            url=settings.compatible_api_base + RERANKS_PATH,  # compatible-api, not compatible-mode
-            headers=base_headers(settings, stream=False, native=False),
-            body=dumps_body(build_compatible_rerank_payload(request)),
-        )
-
-    def parse_rerank(self, body: bytes) -> RerankResult:
-        return parse_compatible_rerank(body)
+    def rerank_url(self, settings: QwenSettings) -> str:
+        return settings.compatible_api_base + RERANKS_PATH  # compatible-api, not compatible-mode
 
 
 __all__ = [

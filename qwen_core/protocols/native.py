@@ -12,27 +12,19 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from qwen_core.catalogue import ModelInfo, NativeEndpoint
-from qwen_core.errors import APIStatusError, ResponseParseError
-from qwen_core.protocols._common import (
-    base_headers,
-    dumps_body,
-    has_media,
-    header,
-    loads_body,
-    loads_event_data,
-    put_options,
-    require_mapping,
-    text_of,
-    tool_names_by_id,
-    wire_tool_calls,
-)
+from qwen_core.errors import ResponseParseError
+from qwen_core.messages import has_media, text_of, tool_names_by_id
 from qwen_core.protocols._errors import error_from_body, error_from_payload
-from qwen_core.protocols._fields import bad_field, count, join, obj, opt_int, opt_list, opt_obj, opt_str
+from qwen_core.protocols._fields import bad_field, count, join, opt_int, opt_list, opt_obj, opt_str
+from qwen_core.protocols._http import header
+from qwen_core.protocols._json import loads_body, loads_event_data, require_mapping
+from qwen_core.protocols._json_protocol import JsonProtocol
 from qwen_core.protocols._parts import (
     content_text,
     embedding_vectors,
     finish_reason,
     logprobs_content,
+    message_choice,
     parse_tool_calls,
     request_id_of,
     rerank_hits,
@@ -40,7 +32,7 @@ from qwen_core.protocols._parts import (
     tool_call_chunks,
     usage_total,
 )
-from qwen_core.protocols.base import WireRequest
+from qwen_core.protocols._request_fields import put_options, set_fields, wire_tool_calls
 from qwen_core.settings import QwenSettings
 from qwen_core.sse import SSEEvent
 from qwen_core.types import (
@@ -137,26 +129,17 @@ def _multimodal_part(part: ContentPart) -> dict[str, Any]:
 
 
 def build_native_embedding_payload(request: EmbeddingRequest) -> dict[str, Any]:
-    parameters: dict[str, Any] = {}
-    if request.text_type is not None:
-        parameters["text_type"] = request.text_type
-    if request.dimensions is not None:
-        # singular on the native API, plural in compat (docs/protocol.md#q21)
-        parameters["dimension"] = request.dimensions
-    if request.instruct is not None:
-        parameters["instruct"] = request.instruct
+    parameters = set_fields(
+        text_type=request.text_type,
+        dimension=request.dimensions,  # singular on the native API, plural in compat (docs/protocol.md#q21)
+        instruct=request.instruct,
+    )
     parameters.update(request.extra)
     return {"model": request.model, "input": {"texts": list(request.texts)}, "parameters": parameters}
 
 
 def build_native_rerank_payload(request: RerankRequest) -> dict[str, Any]:
-    parameters: dict[str, Any] = {}
-    if request.top_n is not None:
-        parameters["top_n"] = request.top_n
-    if request.return_documents is not None:
-        parameters["return_documents"] = request.return_documents
-    if request.instruct is not None:
-        parameters["instruct"] = request.instruct
+    parameters = set_fields(top_n=request.top_n, return_documents=request.return_documents, instruct=request.instruct)
     parameters.update(request.extra)
     return {
         "model": request.model,
@@ -231,23 +214,6 @@ def _checked_native_usage(raw: dict[str, Any], path: str) -> Usage:
     )
 
 
-def _native_choice(raw: Any, path: str, position: int, request_id: str | None) -> Choice:
-    fields = obj(raw, path)
-    message = opt_obj(fields.get("message"), join(path, "message")) or {}
-    index = opt_int(fields.get("index"), join(path, "index"))
-    index = position if index is None else index
-    message_path = join(path, "message")
-    return Choice(
-        index=index,
-        text=content_text(message.get("content"), join(message_path, "content")),
-        reasoning=opt_str(message.get("reasoning_content"), join(message_path, "reasoning_content")) or "",
-        # tool-call-ness is the presence of tool_calls, never finish_reason ("stop" when forced, docs/protocol.md#q9)
-        tool_calls=parse_tool_calls(message.get("tool_calls"), request_id, index, join(message_path, "tool_calls")),
-        finish_reason=finish_reason(fields.get("finish_reason"), join(path, "finish_reason")),
-        logprobs=logprobs_content(fields.get("logprobs"), join(path, "logprobs")),
-    )
-
-
 def _native_output(body: dict[str, Any], headers: Mapping[str, str] | None, what: str) -> dict[str, Any]:
     """``output`` of a native answer; an error body raises its typed error."""
     output = body.get("output")
@@ -266,7 +232,7 @@ def native_result_from_payload(payload: Any, headers: Mapping[str, str] | None =
     choices_raw = opt_list(output.get("choices"), "output.choices")
     if choices_raw:
         choices = tuple(
-            _native_choice(item, f"output.choices[{i}]", i, request_id) for i, item in enumerate(choices_raw)
+            message_choice(item, f"output.choices[{i}]", i, request_id) for i, item in enumerate(choices_raw)
         )
     elif "text" in output:
         text = opt_str(output.get("text"), "output.text") or ""  # result_format "text" (older models' default)
@@ -412,51 +378,29 @@ def parse_native_rerank(body: bytes | str) -> RerankResult:
 # --------------------------------------------------------------------------------------------- protocol
 
 
-class NativeProtocol:
+class NativeProtocol(JsonProtocol):
     """The native DashScope API as a :class:`~qwen_core.protocols.base.WireProtocol`."""
 
     name: Api = "dashscope"
     #: A native stream ends with the frame that carries a finish reason; there is no ``[DONE]`` (docs/protocol.md#q3).
     stream_requires_done: bool = False
+    native = True
+    chat_payload = staticmethod(build_native_chat_payload)
+    embedding_payload = staticmethod(build_native_embedding_payload)
+    rerank_payload = staticmethod(build_native_rerank_payload)
+    parse_chat = staticmethod(parse_native_chat)
+    parse_stream_event = staticmethod(parse_native_stream_event)
+    parse_embedding = staticmethod(parse_native_embedding)
+    parse_rerank = staticmethod(parse_native_rerank)
 
-    def build_chat(self, request: ChatRequest, settings: QwenSettings, info: ModelInfo, *, stream: bool) -> WireRequest:
-        payload = build_native_chat_payload(request, info, stream=stream)
-        return WireRequest(
-            url=settings.native_base + native_chat_path(request, info),
-            headers=base_headers(settings, stream=stream, native=True, extra=request.extra_headers),
-            body=dumps_body(payload),
-            stream=stream,
-            timeout=request.timeout,
-        )
+    def chat_url(self, request: ChatRequest, settings: QwenSettings, info: ModelInfo) -> str:
+        return settings.native_base + native_chat_path(request, info)  # text or multimodal (docs/protocol.md#q12)
 
-    def parse_chat(self, body: bytes, *, status: int = 200, headers: Mapping[str, str] | None = None) -> ChatResult:
-        return parse_native_chat(body, status=status, headers=headers)
+    def embedding_url(self, settings: QwenSettings) -> str:
+        return settings.native_base + EMBEDDING_PATH
 
-    def parse_stream_event(self, event: SSEEvent) -> tuple[ChatDelta, ...]:
-        return parse_native_stream_event(event)
-
-    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> APIStatusError:
-        return error_from_body(status, body, headers)
-
-    def build_embedding(self, request: EmbeddingRequest, settings: QwenSettings) -> WireRequest:
-        return WireRequest(
-            url=settings.native_base + EMBEDDING_PATH,
-            headers=base_headers(settings, stream=False, native=True),
-            body=dumps_body(build_native_embedding_payload(request)),
-        )
-
-    def parse_embedding(self, body: bytes) -> EmbeddingResult:
-        return parse_native_embedding(body)
-
-    def build_rerank(self, request: RerankRequest, settings: QwenSettings) -> WireRequest:
-        return WireRequest(
-            url=settings.native_base + RERANK_PATH,
-            headers=base_headers(settings, stream=False, native=True),
-            body=dumps_body(build_native_rerank_payload(request)),
-        )
-
-    def parse_rerank(self, body: bytes) -> RerankResult:
-        return parse_native_rerank(body)
+    def rerank_url(self, settings: QwenSettings) -> str:
+        return settings.native_base + RERANK_PATH
 
 
 __all__ = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from qwen_core.errors import APIStatusError
-from qwen_core.protocols._errors import retry_after_seconds
+from qwen_core.retry import retry_after_seconds
 
 #: Maps an error answer (status, body, lower-case headers) to a typed error; each protocol provides one.
 ErrorParser = Callable[[int, bytes, Mapping[str, str]], APIStatusError]

@@ -17,7 +17,8 @@ from qwen_core.errors import (
     RateLimitError,
     ServerError,
 )
-from qwen_core.protocols._errors import classify_error, error_from_body, retry_after_seconds
+from qwen_core.protocols._errors import classify_error, error_from_body
+from qwen_core.retry import retry_after_seconds
 
 
 @pytest.mark.parametrize(
