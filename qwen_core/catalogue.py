@@ -19,6 +19,20 @@ from typing import Any, Literal
 
 from qwen_core.errors import InvalidRequestError
 
+__all__ = [
+    "DEFAULT_CATALOGUE",
+    "EmbeddingModelInfo",
+    "ModelCatalogue",
+    "ModelInfo",
+    "NativeEndpoint",
+    "RerankModelInfo",
+    "ThinkingMode",
+    "UnknownModelWarning",
+    "get_embedding_model_info",
+    "get_model_info",
+    "get_rerank_model_info",
+]
+
 ThinkingMode = Literal["none", "hybrid", "thinking_only"]
 NativeEndpoint = Literal["text", "multimodal"]
 

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from qwen_core.batch.client import BatchClient
 
 
+__all__ = ["QwenClient", "protocol_for"]
+
+
 def protocol_for(api: Api) -> WireProtocol:
     """The wire protocol object for ``api`` (``"compatible"`` or ``"dashscope"``)."""
     if api == "compatible":

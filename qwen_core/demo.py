@@ -20,6 +20,8 @@ from qwen_core.client import QwenClient
 from qwen_core.settings import API_KEY_ENV
 from qwen_core.types import Api, ChatRequest, Message
 
+__all__ = ["TOURS", "main"]
+
 #: (title, module that must be importable, extra to install, module with the tour)
 TOURS = (
     ("LangChain: ChatQwen", "langchain_core", "langchain", "qwen_core._demo_langchain"),

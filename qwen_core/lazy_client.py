@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from qwen_core.client import QwenClient
 
 
+__all__ = ["LIVE_OBJECT_FIELDS", "ConnectionState", "LazyClient", "OwnsLazyClient", "check_picklable", "live_objects"]
+
 #: Connection fields whose values a user hands in as live objects: shared by copies, never pickled.
 LIVE_OBJECT_FIELDS: Final = ("http_client", "http_async_client", "verify")
 

@@ -37,6 +37,21 @@ if TYPE_CHECKING:
     from qwen_core.client import QwenClient
     from qwen_core.emulator import Emulator
 
+__all__ = [
+    "EMULATOR_KEY",
+    "chat_qwen",
+    "qwen_client",
+    "qwen_connection",
+    "qwen_embedding",
+    "qwen_embeddings",
+    "qwen_emulator",
+    "qwen_emulator_session",
+    "qwen_env",
+    "qwen_llm",
+    "qwen_node_rerank",
+    "qwen_rerank",
+]
+
 #: The key the fixtures' objects send (any non-empty key is accepted unless ``api_keys`` says otherwise).
 EMULATOR_KEY = "sk-emulator"
 _INSTALL_HINT = {"langchain": "qwen-integrations[langchain]", "llama-index": "qwen-integrations[llama-index]"}

@@ -28,6 +28,24 @@ from qwen_core.network import (
     service_root,
 )
 
+__all__ = [
+    "API_KEY_ENV",
+    "BASE_URL_ENV",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_REGION",
+    "DEFAULT_TIMEOUT",
+    "NETWORK_OPTIONS",
+    "REGION_ROOTS",
+    "WORKSPACE_ENV",
+    "ConnectionOptions",
+    "QwenSettings",
+    "SecretStr",
+    "default_user_agent",
+    "region_root",
+    "resolve_options",
+]
+
 API_KEY_ENV: Final = "DASHSCOPE_API_KEY"
 BASE_URL_ENV: Final = "DASHSCOPE_BASE_URL"
 WORKSPACE_ENV: Final = "DASHSCOPE_WORKSPACE_ID"

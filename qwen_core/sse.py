@@ -13,6 +13,8 @@ from typing import Final
 
 from qwen_core.errors import ResponseParseError, StreamEventTooLargeError
 
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "SSEDecoder", "SSEEvent"]
+
 #: Largest accepted stream event (its data lines together, or one unfinished line). Real events are far smaller:
 #: a native frame with a whole cumulative answer (65,536 tokens) or a web-search frame stays well under 1 MiB.
 DEFAULT_MAX_EVENT_BYTES: Final = 16 * 1024 * 1024

@@ -21,6 +21,22 @@ from qwen_core.errors import ConfigurationError
 if TYPE_CHECKING:
     import tiktoken
 
+__all__ = [
+    "MESSAGE_OVERHEAD",
+    "PATTERN",
+    "SPECIAL_START_ID",
+    "SPECIAL_TOKENS",
+    "count_message_tokens",
+    "count_tokens",
+    "decode",
+    "encode",
+    "get_encoding",
+    "token_bytes",
+    "token_strings",
+    "tokens",
+    "vocabulary_path",
+]
+
 PATTERN: Final = (
     r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"""
     r"""|\s*[\r\n]+|\s+(?!\S)|\s+"""

@@ -11,6 +11,37 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
+__all__ = [
+    "ROLES",
+    "Api",
+    "AudioPart",
+    "ChatDelta",
+    "ChatRequest",
+    "ChatResult",
+    "Choice",
+    "Content",
+    "ContentPart",
+    "EmbeddingRequest",
+    "EmbeddingResult",
+    "ImagePart",
+    "Message",
+    "NamedToolChoice",
+    "RerankHit",
+    "RerankRequest",
+    "RerankResult",
+    "ResponseFormat",
+    "Role",
+    "Stop",
+    "TextPart",
+    "ToolCall",
+    "ToolCallChunk",
+    "ToolChoice",
+    "ToolChoiceMode",
+    "ToolSpec",
+    "Usage",
+    "VideoPart",
+]
+
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: frozenset[str] = frozenset({"system", "user", "assistant", "tool"})
 

@@ -11,7 +11,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from qwen_core.emulator.errors import ApiError, invalid
+from qwen_core.emulator.errors import EmulatedError, invalid
+
+__all__ = ["MAX_UPLOAD_BYTES", "FileStore", "StoredFile", "not_found", "parse_multipart"]
 
 #: The service's upload limit for batch input files.
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
@@ -30,8 +32,8 @@ class StoredFile:
                 "filename": self.filename, "purpose": self.purpose, "status": "processed", "status_details": None}
 
 
-def not_found(kind: str, value: str) -> ApiError:
-    return ApiError(404, "NotFound", f"The {kind} {value!r} does not exist.", "not_found")
+def not_found(kind: str, value: str) -> EmulatedError:
+    return EmulatedError(404, "NotFound", f"The {kind} {value!r} does not exist.", "not_found")
 
 
 def parse_multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:

@@ -28,7 +28,7 @@ from typing import Any
 
 from qwen_core.emulator import compat, vectors
 from qwen_core.emulator.batch_files import FileStore, not_found
-from qwen_core.emulator.errors import ApiError, invalid
+from qwen_core.emulator.errors import EmulatedError, invalid
 from qwen_core.emulator.http import Request
 from qwen_core.emulator.plan import JSON_TYPE, Context, JsonPlan, Plan, dumps
 from qwen_core.emulator.script import HTTPFault, Script, ScriptedReply, ScriptItem
@@ -135,7 +135,7 @@ class BatchService:
         parts = request.path.removeprefix("/compatible-mode/v1/").split("/")
         try:
             return _json(ctx, self._route(ctx, request, parts))
-        except ApiError as err:
+        except EmulatedError as err:
             return compat.error_plan(ctx, err, False)
 
     def _route(self, ctx: Context, request: Request, parts: list[str]) -> Any:
@@ -150,7 +150,7 @@ class BatchService:
             return self.retrieve(rest[0])
         if method == "POST" and len(rest) == 2 and rest[1] == "cancel":
             return self.cancel(rest[0])
-        raise ApiError(404, "NotFound", f"Not found: {request.path}")
+        raise EmulatedError(404, "NotFound", f"Not found: {request.path}")
 
     def _files(self, ctx: Context, request: Request, method: str, rest: list[str]) -> Any:
         if method == "POST" and not rest:
@@ -162,7 +162,7 @@ class BatchService:
         if method == "DELETE" and len(rest) == 1:
             self.files.delete(rest[0])
             return {"id": rest[0], "object": "file", "deleted": True}
-        raise ApiError(404, "NotFound", f"Not found: {request.path}")
+        raise EmulatedError(404, "NotFound", f"Not found: {request.path}")
 
     # ----------------------------------------------------------------- batches
     def create(self, body: Any) -> dict[str, Any]:
@@ -397,7 +397,7 @@ def _answer(custom_id: str, path: str, url: str, body: dict[str, Any],
     reply = item if isinstance(item, ScriptedReply) else None
     ctx = Context(Request("POST", path, "", "HTTP/1.1", {}, b""), body, request_id, "", reply)
     if isinstance(item, HTTPFault):
-        plan: Plan = compat.error_plan(ctx, ApiError(item.status, item.code, item.message), False)
+        plan: Plan = compat.error_plan(ctx, EmulatedError(item.status, item.code, item.message), False)
     elif body.get("stream") is True:
         plan = compat.error_plan(ctx, invalid("Batch requests cannot be streamed: remove 'stream'."), False)
     else:

@@ -1,5 +1,5 @@
-"""Chat requests of both protocols, normalised into one :class:`ChatRequest` and validated (docs/protocol.md#s2-3,
-#q10, #q26).
+"""Chat requests of both protocols, normalised into one :class:`EmulatedChatRequest` and validated
+(docs/protocol.md#s2-3, #q10, #q26).
 
 The emulator looks models up in :mod:`qwen_core.catalogue` first, then in a few extra entries for models the
 real-service captures use (qwen3.6-plus, deepseek-v4-pro, qwen-plus-character, qwen-mt-plus, qwen3-max-preview).
@@ -14,6 +14,23 @@ from typing import Any, Literal
 from qwen_core import tokenizer
 from qwen_core.catalogue import DEFAULT_CATALOGUE, ModelCatalogue, ModelInfo
 from qwen_core.emulator.errors import invalid, model_not_found
+
+__all__ = [
+    "EXTRA_MODELS",
+    "IMAGE_TOKENS",
+    "MESSAGE_OVERHEAD",
+    "EmulatedChatRequest",
+    "EmulatedMessage",
+    "Endpoint",
+    "check_model",
+    "content_text",
+    "default_incremental",
+    "default_result_format",
+    "lookup_model",
+    "parse_messages",
+    "validate",
+    "validate_messages",
+]
 
 Endpoint = Literal["text", "multimodal"]
 
@@ -50,7 +67,7 @@ def lookup_model(name: str) -> ModelInfo:
 
 
 @dataclass
-class Message:
+class EmulatedMessage:
     """One normalised input message."""
 
     role: str
@@ -63,14 +80,14 @@ class Message:
 
 
 @dataclass
-class ChatRequest:
+class EmulatedChatRequest:
     """Everything reply generation needs, whatever the protocol."""
 
     protocol: Literal["native", "compatible"]
     model: str
     info: ModelInfo
     endpoint: Endpoint
-    messages: list[Message]
+    messages: list[EmulatedMessage]
     params: dict[str, Any]
     stream: bool
     incremental: bool = True
@@ -125,17 +142,17 @@ def content_text(content: Any) -> tuple[str, int]:
     return "\n".join(texts), media
 
 
-def parse_messages(raw: Any) -> list[Message]:
+def parse_messages(raw: Any) -> list[EmulatedMessage]:
     """Normalise a messages array (roles are checked by :func:`validate`)."""
     if not isinstance(raw, list):
         raise invalid("Input should be a valid list: messages")
-    out: list[Message] = []
+    out: list[EmulatedMessage] = []
     for item in raw:
         if not isinstance(item, dict):
             raise invalid("Role must be user or assistant and Content length must be greater than 0")
         text, media = content_text(item.get("content"))
         calls = item.get("tool_calls") or []
-        out.append(Message(
+        out.append(EmulatedMessage(
             role=str(item.get("role", "")), text=text, media=media,
             tool_calls=[c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else [],
             tool_call_id=item.get("tool_call_id"), partial=bool(item.get("partial")),
@@ -147,7 +164,7 @@ def parse_messages(raw: Any) -> list[Message]:
 _ROLES = {"system", "user", "assistant", "tool", "developer", "function", "plugin"}
 
 
-def validate_messages(messages: list[Message], endpoint: Endpoint, protocol: str) -> None:
+def validate_messages(messages: list[EmulatedMessage], endpoint: Endpoint, protocol: str) -> None:
     """Roles, emptiness, tool ordering and (native text endpoint) string content."""
     if not messages:
         raise invalid("Role must be user or assistant and Content length must be greater than 0")
@@ -185,7 +202,7 @@ def _check_range(params: dict[str, Any], info: ModelInfo, protocol: str) -> None
         raise invalid(f"Range of seed should be [0, {top}]")
 
 
-def _check_thinking(req: ChatRequest) -> None:
+def _check_thinking(req: EmulatedChatRequest) -> None:
     params, info = req.params, req.info
     flag = params.get("enable_thinking")
     if info.thinking == "thinking_only" and flag is False:
@@ -211,7 +228,7 @@ def _check_thinking(req: ChatRequest) -> None:
     _check_thinking_features(req)
 
 
-def _check_thinking_features(req: ChatRequest) -> None:
+def _check_thinking_features(req: EmulatedChatRequest) -> None:
     choice = req.params.get("tool_choice")
     if isinstance(choice, dict) or choice == "required":
         raise invalid("The tool_choice parameter does not support being set to required or object in thinking mode")
@@ -222,7 +239,7 @@ def _check_thinking_features(req: ChatRequest) -> None:
         raise invalid("Partial mode is not supported when enable_thinking is true")
 
 
-def _check_format(req: ChatRequest) -> None:
+def _check_format(req: EmulatedChatRequest) -> None:
     fmt = req.params.get("response_format")
     if fmt is None:
         return
@@ -244,7 +261,7 @@ def _check_format(req: ChatRequest) -> None:
             raise invalid("'response_format.json_schema' must be an object with a 'schema'.")
 
 
-def _check_tools(req: ChatRequest) -> None:
+def _check_tools(req: EmulatedChatRequest) -> None:
     tools = req.params.get("tools")
     if not tools:
         return
@@ -269,8 +286,8 @@ def _check_tools(req: ChatRequest) -> None:
         raise invalid('tool_choice is one of the strings that should be ["none", "auto"]')
 
 
-def validate(req: ChatRequest) -> None:
-    """All request-level rules; raises :class:`ApiError` (400) on the first violation."""
+def validate(req: EmulatedChatRequest) -> None:
+    """All request-level rules; raises :class:`EmulatedError` (400) on the first violation."""
     validate_messages(req.messages, req.endpoint, req.protocol)
     _check_range(req.params, req.info, req.protocol)
     _check_thinking(req)

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from qwen_core.emulator.server import Emulator
 
+__all__ = ["build_parser", "main"]
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line options."""

@@ -6,10 +6,12 @@ import time
 from typing import Any
 
 from qwen_core.emulator import reply
-from qwen_core.emulator.chat import ChatRequest, check_model, parse_messages, validate
-from qwen_core.emulator.errors import ApiError, compat_error_body, invalid
+from qwen_core.emulator.chat import EmulatedChatRequest, check_model, parse_messages, validate
+from qwen_core.emulator.errors import EmulatedError, compat_error_body, invalid
 from qwen_core.emulator.plan import JSON_TYPE, SSE_TYPE, Context, JsonPlan, Plan, StreamPlan, as_dict, dumps
-from qwen_core.emulator.reply import Choice, Completion, Step
+from qwen_core.emulator.reply import Completion, EmulatedChoice, Step
+
+__all__ = ["DONE", "build_request", "chat_completions", "error_plan", "sse_data"]
 
 DONE = b"data: [DONE]\n\n"
 
@@ -19,7 +21,7 @@ def sse_data(data: bytes) -> bytes:
     return b"data: " + data + b"\n\n"
 
 
-def error_plan(ctx: Context, err: ApiError, stream: bool) -> Plan:
+def error_plan(ctx: Context, err: EmulatedError, stream: bool) -> Plan:
     """A compatible error with its HTTP status; stream requests get an SSE-formatted body when configured
     (docs/protocol.md#q25)."""
     body = dumps(compat_error_body(err.code, err.message, ctx.request_id, err.compat_code))
@@ -28,7 +30,7 @@ def error_plan(ctx: Context, err: ApiError, stream: bool) -> Plan:
     return JsonPlan(err.status, ctx.service_headers(JSON_TYPE, finished=True), body)
 
 
-def build_request(ctx: Context) -> ChatRequest:
+def build_request(ctx: Context) -> EmulatedChatRequest:
     """Validate a chat-completions body and normalise it."""
     body = ctx.body
     if not isinstance(body, dict):
@@ -38,7 +40,7 @@ def build_request(ctx: Context) -> ChatRequest:
         raise invalid("Missing required parameter: 'messages'.")
     stream = body.get("stream") is True
     options = as_dict(body.get("stream_options"))
-    req = ChatRequest(
+    req = EmulatedChatRequest(
         protocol="compatible", model=str(body["model"]), info=info, endpoint=info.native_endpoint,
         messages=parse_messages(body.get("messages")), params=body, stream=stream,
         thinking=info.thinking_enabled(body.get("enable_thinking")), include_usage=bool(options.get("include_usage")),
@@ -52,7 +54,7 @@ def chat_completions(ctx: Context) -> Plan:
     stream = isinstance(ctx.body, dict) and ctx.body.get("stream") is True
     try:
         req = build_request(ctx)
-    except ApiError as err:
+    except EmulatedError as err:
         return error_plan(ctx, err, stream)
     completion = reply.generate(req, ctx.request_id, ctx.script)
     if ctx.prompt_cache is not None:
@@ -74,7 +76,7 @@ def _stream_plan(ctx: Context, events: list[bytes]) -> StreamPlan:
     return StreamPlan(200, ctx.service_headers(SSE_TYPE, finished=False), events, error_event, malformed_event)
 
 
-def _usage(req: ChatRequest, completion: Completion) -> dict[str, Any]:
+def _usage(req: EmulatedChatRequest, completion: Completion) -> dict[str, Any]:
     inp, out = completion.prompt_tokens(), completion.output_tokens()
     usage: dict[str, Any] = {
         "prompt_tokens": inp, "completion_tokens": out,
@@ -86,14 +88,14 @@ def _usage(req: ChatRequest, completion: Completion) -> dict[str, Any]:
     return usage
 
 
-def _wire_calls(choice: Choice) -> list[dict[str, Any]]:
+def _wire_calls(choice: EmulatedChoice) -> list[dict[str, Any]]:
     return [
         {"id": c.id, "type": "function", "index": i, "function": {"name": c.name, "arguments": c.arguments}}
         for i, c in enumerate(choice.tool_calls)
     ]
 
 
-def _full_body(ctx: Context, req: ChatRequest, completion: Completion, created: int) -> dict[str, Any]:
+def _full_body(ctx: Context, req: EmulatedChatRequest, completion: Completion, created: int) -> dict[str, Any]:
     choices = []
     for choice in completion.choices:
         msg: dict[str, Any] = {"role": "assistant", "content": choice.content}
@@ -111,7 +113,7 @@ def _full_body(ctx: Context, req: ChatRequest, completion: Completion, created: 
     }
 
 
-def _chunk(ctx: Context, req: ChatRequest, created: int, choices: list[dict[str, Any]],
+def _chunk(ctx: Context, req: EmulatedChatRequest, created: int, choices: list[dict[str, Any]],
            usage: dict[str, Any] | None = None) -> bytes:
     data: dict[str, Any] = {"id": f"chatcmpl-{ctx.request_id}", "object": "chat.completion.chunk",
                             "created": created, "model": req.model, "system_fingerprint": None, "choices": choices}
@@ -120,7 +122,7 @@ def _chunk(ctx: Context, req: ChatRequest, created: int, choices: list[dict[str,
     return sse_data(dumps(data))
 
 
-def _delta(req: ChatRequest, step: Step, thinking: bool) -> dict[str, Any]:
+def _delta(req: EmulatedChatRequest, step: Step, thinking: bool) -> dict[str, Any]:
     if step.tool_frags:
         return {"content": None, "tool_calls": step.tool_frags}
     if step.reasoning:
@@ -131,7 +133,7 @@ def _delta(req: ChatRequest, step: Step, thinking: bool) -> dict[str, Any]:
     return delta
 
 
-def _choice_chunks(ctx: Context, req: ChatRequest, choice: Choice, created: int) -> list[bytes]:
+def _choice_chunks(ctx: Context, req: EmulatedChatRequest, choice: EmulatedChoice, created: int) -> list[bytes]:
     thinking = req.thinking or bool(choice.reasoning_pieces)
     first: dict[str, Any] = {"content": None, "role": "assistant", "reasoning_content": ""} if thinking \
         else {"content": "", "role": "assistant"}
@@ -152,7 +154,7 @@ def _choice_chunks(ctx: Context, req: ChatRequest, choice: Choice, created: int)
     return out
 
 
-def _chunks(ctx: Context, req: ChatRequest, completion: Completion, created: int) -> list[bytes]:
+def _chunks(ctx: Context, req: EmulatedChatRequest, completion: Completion, created: int) -> list[bytes]:
     events: list[bytes] = []
     for choice in completion.choices:
         events.extend(_choice_chunks(ctx, req, choice, created))

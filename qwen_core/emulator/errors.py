@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = [
+    "EmulatedError",
+    "compat_code_and_type",
+    "compat_error_body",
+    "invalid",
+    "model_not_found",
+    "native_error_body",
+]
+
 _COMPAT_CODES = {
     "InvalidParameter": ("invalid_parameter_error", "invalid_request_error"),
     "InvalidApiKey": ("invalid_api_key", "invalid_request_error"),
@@ -17,7 +26,7 @@ _COMPAT_CODES = {
 }
 
 
-class ApiError(Exception):
+class EmulatedError(Exception):
     """A request the service rejects: HTTP ``status``, native ``code`` and ``message``.
 
     ``compat_code`` overrides the compatible-mode code (otherwise mapped from the native one).
@@ -31,16 +40,16 @@ class ApiError(Exception):
         self.compat_code = compat_code
 
 
-def invalid(message: str, code: str = "InvalidParameter") -> ApiError:
+def invalid(message: str, code: str = "InvalidParameter") -> EmulatedError:
     """A 400 ``InvalidParameter`` (or ``code``) error."""
-    return ApiError(400, code, message)
+    return EmulatedError(400, code, message)
 
 
-def model_not_found(model: str, protocol: str) -> ApiError:
+def model_not_found(model: str, protocol: str) -> EmulatedError:
     """An unknown model: 404 ``model_not_found`` in compatible mode, 400 "Model not exist." natively
     (docs/protocol.md#q13)."""
     if protocol == "compatible":
-        return ApiError(404, "ModelNotFound",
+        return EmulatedError(404, "ModelNotFound",
                         f"The model `{model}` does not exist or you do not have access to it.", "model_not_found")
     return invalid("Model not exist.")
 

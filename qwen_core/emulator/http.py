@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 
+__all__ = ["MAX_HEAD", "HTTPProtocol", "Handler", "Request", "ResponseWriter"]
+
 MAX_HEAD = 65_536
 
 

@@ -9,18 +9,29 @@ from typing import Any
 from qwen_core import tokenizer
 from qwen_core.emulator import reply, search
 from qwen_core.emulator.chat import (
-    ChatRequest,
+    EmulatedChatRequest,
+    EmulatedMessage,
     Endpoint,
-    Message,
     check_model,
     default_incremental,
     default_result_format,
     parse_messages,
     validate,
 )
-from qwen_core.emulator.errors import ApiError, invalid, native_error_body
+from qwen_core.emulator.errors import EmulatedError, invalid, native_error_body
 from qwen_core.emulator.plan import JSON_TYPE, SSE_TYPE, Context, JsonPlan, Plan, StreamPlan, as_dict, dumps
-from qwen_core.emulator.reply import Choice, Completion, Step
+from qwen_core.emulator.reply import Completion, EmulatedChoice, Step
+
+__all__ = [
+    "build_request",
+    "error_plan",
+    "generation",
+    "sse_event",
+    "tokenize",
+    "upload_policy",
+    "usage_style",
+    "wants_stream",
+]
 
 
 def wants_stream(ctx: Context) -> bool:
@@ -35,7 +46,7 @@ def sse_event(n: int, data: bytes, event: str = "result", status: int = 200) -> 
     return b"id:%d\nevent:%b\n:HTTP_STATUS/%d\ndata:%b\n\n" % (n, event.encode(), status, data)
 
 
-def error_plan(ctx: Context, err: ApiError, stream: bool) -> Plan:
+def error_plan(ctx: Context, err: EmulatedError, stream: bool) -> Plan:
     """A native error: JSON with the HTTP status, or (stream) HTTP 200 with one ``event:error`` frame
     (docs/protocol.md#q5)."""
     body = dumps(native_error_body(err.code, err.message, ctx.request_id))
@@ -55,7 +66,7 @@ def _stream_plan(ctx: Context, headers: dict[str, str], events: list[bytes]) -> 
     return StreamPlan(200, headers, events, error_event, malformed_event)
 
 
-def _input_messages(body: dict[str, Any]) -> list[Message]:
+def _input_messages(body: dict[str, Any]) -> list[EmulatedMessage]:
     inp = body.get("input")
     if not isinstance(inp, dict):
         raise invalid('Either "prompt" or "messages" must exist and cannot both be none')
@@ -66,11 +77,11 @@ def _input_messages(body: dict[str, Any]) -> list[Message]:
     if raw is not None and not messages:
         raise invalid("Role must be user or assistant and Content length must be greater than 0")
     if isinstance(prompt, str) and prompt:
-        messages.append(Message("user", prompt))
+        messages.append(EmulatedMessage("user", prompt))
     return messages
 
 
-def build_request(ctx: Context, endpoint: Endpoint) -> ChatRequest:
+def build_request(ctx: Context, endpoint: Endpoint) -> EmulatedChatRequest:
     """Validate a native generation body and normalise it."""
     body = ctx.body
     if not isinstance(body, dict):
@@ -81,7 +92,7 @@ def build_request(ctx: Context, endpoint: Endpoint) -> ChatRequest:
     stream = wants_stream(ctx)
     thinking = info.thinking_enabled(params.get("enable_thinking"))
     incremental = params.get("incremental_output")
-    req = ChatRequest(
+    req = EmulatedChatRequest(
         protocol="native", model=model, info=info, endpoint=endpoint, messages=_input_messages(body),
         params=params, stream=stream, thinking=thinking,
         incremental=bool(incremental) if incremental is not None else default_incremental(model, info, thinking),
@@ -97,7 +108,7 @@ def generation(ctx: Context, endpoint: Endpoint) -> Plan:
     stream = wants_stream(ctx)
     try:
         req = build_request(ctx, endpoint)
-    except ApiError as err:
+    except EmulatedError as err:
         return error_plan(ctx, err, stream)
     completion = reply.generate(req, ctx.request_id, ctx.script)
     if ctx.prompt_cache is not None:
@@ -110,7 +121,7 @@ def generation(ctx: Context, endpoint: Endpoint) -> Plan:
     return _stream_plan(ctx, headers, _frames(ctx, req, completion))
 
 
-def usage_style(req: ChatRequest) -> str:
+def usage_style(req: EmulatedChatRequest) -> str:
     """Which usage shape the service sends for this model (from the captures, docs/protocol.md#s3-2 and #q18).
 
     ``text``: ``prompt_tokens_details.cached_tokens`` on every answer; ``plain``: no details (qwen-mt);
@@ -122,7 +133,9 @@ def usage_style(req: ChatRequest) -> str:
     return "plain" if req.model.startswith("qwen-mt-") else "text"
 
 
-def _usage(req: ChatRequest, completion: Completion, out: int, reasoning: int, plugins: bool = True) -> dict[str, Any]:
+def _usage(
+    req: EmulatedChatRequest, completion: Completion, out: int, reasoning: int, plugins: bool = True
+) -> dict[str, Any]:
     over = completion.usage_override
     inp = completion.prompt_tokens()
     out = over.get("output_tokens", out)
@@ -144,7 +157,7 @@ def _usage(req: ChatRequest, completion: Completion, out: int, reasoning: int, p
     return usage
 
 
-def _multimodal_details(req: ChatRequest, images: int, inp: int, out: int, reasoning: int) -> dict[str, Any]:
+def _multimodal_details(req: EmulatedChatRequest, images: int, inp: int, out: int, reasoning: int) -> dict[str, Any]:
     inputs = {"text_tokens": max(inp - images, 0), **({"image_tokens": images} if images else {})}
     outputs = {"text_tokens": max(out - reasoning, 0)}
     if req.thinking or reasoning:
@@ -155,13 +168,15 @@ def _multimodal_details(req: ChatRequest, images: int, inp: int, out: int, reaso
     return details
 
 
-def _content(req: ChatRequest, text: str) -> Any:
+def _content(req: EmulatedChatRequest, text: str) -> Any:
     if req.endpoint == "multimodal":
         return [{"text": text}] if text else []
     return text
 
 
-def _message(req: ChatRequest, content: str, reasoning: str | None, calls: list[dict[str, Any]]) -> dict[str, Any]:
+def _message(
+    req: EmulatedChatRequest, content: str, reasoning: str | None, calls: list[dict[str, Any]]
+) -> dict[str, Any]:
     msg: dict[str, Any] = {"content": _content(req, content), "role": "assistant"}
     if reasoning is not None:
         msg["reasoning_content"] = reasoning
@@ -170,14 +185,14 @@ def _message(req: ChatRequest, content: str, reasoning: str | None, calls: list[
     return msg
 
 
-def _wire_calls(choice: Choice) -> list[dict[str, Any]]:
+def _wire_calls(choice: EmulatedChoice) -> list[dict[str, Any]]:
     return [
         {"function": {"name": c.name, "arguments": c.arguments}, "index": i, "id": c.id, "type": "function"}
         for i, c in enumerate(choice.tool_calls)
     ]
 
 
-def _output_extras(req: ChatRequest, completion: Completion, output: dict[str, Any],
+def _output_extras(req: EmulatedChatRequest, completion: Completion, output: dict[str, Any],
                    plugins: bool = True) -> dict[str, Any]:
     if completion.search_info is not None:
         output["search_info"] = completion.search_info
@@ -189,7 +204,7 @@ def _output_extras(req: ChatRequest, completion: Completion, output: dict[str, A
     return output
 
 
-def _full_body(ctx: Context, req: ChatRequest, completion: Completion) -> dict[str, Any]:
+def _full_body(ctx: Context, req: EmulatedChatRequest, completion: Completion) -> dict[str, Any]:
     usage = _usage(req, completion, completion.output_tokens(), completion.reasoning_tokens())
     first = completion.choices[0]
     if req.result_format == "text" and not first.tool_calls:
@@ -228,7 +243,7 @@ class _Accumulator:
                 self.calls[-1]["function"]["arguments"] += frag["function"]["arguments"]
 
 
-def _frames(ctx: Context, req: ChatRequest, completion: Completion) -> list[bytes]:
+def _frames(ctx: Context, req: EmulatedChatRequest, completion: Completion) -> list[bytes]:
     events: list[bytes] = []
     if search.prepends_results(req) and completion.search_info is not None:
         events.append(sse_event(1, dumps(_search_frame(ctx, req, completion))))
@@ -248,7 +263,7 @@ def _frames(ctx: Context, req: ChatRequest, completion: Completion) -> list[byte
     return events
 
 
-def _steps(req: ChatRequest, choice: Choice) -> list[Step]:
+def _steps(req: EmulatedChatRequest, choice: EmulatedChoice) -> list[Step]:
     """The stream steps; multimodal models finish on their last text frame instead of an empty one."""
     steps = reply.stream_steps(choice)
     last = steps[-1]
@@ -259,7 +274,7 @@ def _steps(req: ChatRequest, choice: Choice) -> list[Step]:
     return steps
 
 
-def _search_frame(ctx: Context, req: ChatRequest, completion: Completion) -> dict[str, Any]:
+def _search_frame(ctx: Context, req: EmulatedChatRequest, completion: Completion) -> dict[str, Any]:
     """The first frame of a stream with ``prepend_search_result``: the results, no text, an empty usage."""
     message = {"content": _content(req, ""), "role": "assistant"}
     choices = [{"message": message, "finish_reason": "null"}]
@@ -267,8 +282,8 @@ def _search_frame(ctx: Context, req: ChatRequest, completion: Completion) -> dic
             "request_id": ctx.request_id}
 
 
-def _frame_output(req: ChatRequest, completion: Completion, choice: Choice, step: Step, acc: _Accumulator,
-                  thinking: bool, multi: bool) -> dict[str, Any]:
+def _frame_output(req: EmulatedChatRequest, completion: Completion, choice: EmulatedChoice, step: Step,
+                  acc: _Accumulator, thinking: bool, multi: bool) -> dict[str, Any]:
     finish = step.finish or "null"
     inc = req.incremental
     calls = step.tool_frags if inc else acc.calls
@@ -293,7 +308,7 @@ def tokenize(ctx: Context) -> Plan:
         if not isinstance(body, dict) or not isinstance(body.get("model"), str) or not body["model"]:
             raise invalid("Model can not be empty.", "BadRequest.EmptyModel")
         messages = _input_messages(body)
-    except ApiError as err:
+    except EmulatedError as err:
         return error_plan(ctx, err, False)
     ids = tokenizer.encode("\n".join(m.text for m in messages))
     data = {"output": {"token_ids": ids, "tokens": tokenizer.token_strings(ids)},

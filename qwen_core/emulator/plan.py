@@ -15,6 +15,8 @@ from typing import Any
 from qwen_core.emulator.http import Request
 from qwen_core.emulator.script import ChatScript
 
+__all__ = ["JSON_TYPE", "SSE_TYPE", "Context", "JsonPlan", "Plan", "StreamPlan", "as_dict", "dumps"]
+
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream;charset=UTF-8"
 

@@ -14,7 +14,9 @@ from collections import OrderedDict
 from typing import Final
 
 from qwen_core import tokenizer
-from qwen_core.emulator.chat import ChatRequest
+from qwen_core.emulator.chat import EmulatedChatRequest
+
+__all__ = ["MAX_PROMPTS", "MIN_BODY_BYTES", "MIN_CACHED_PREFIX", "PromptCache", "prompt_tokens"]
 
 #: Fewest shared leading tokens that count as a cache hit (the service's documented minimum for implicit cache).
 MIN_CACHED_PREFIX: Final = 256
@@ -24,7 +26,7 @@ MAX_PROMPTS: Final = 256
 MIN_BODY_BYTES: Final = MIN_CACHED_PREFIX
 
 
-def prompt_tokens(req: ChatRequest) -> tuple[int, ...]:
+def prompt_tokens(req: EmulatedChatRequest) -> tuple[int, ...]:
     """The prompt as the model sees it, as token ids: tool schemas first, then each message's role and text."""
     parts = [json.dumps(req.tools, ensure_ascii=False)] if req.tools else []
     parts.extend(f"<|{m.role}|>{m.text}" for m in req.messages)
@@ -47,7 +49,7 @@ class PromptCache:
         self._prompts: OrderedDict[tuple[str, str, tuple[int, ...]], None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def observe(self, scope: str, req: ChatRequest) -> int:
+    def observe(self, scope: str, req: EmulatedChatRequest) -> int:
         """Cached input tokens for ``req`` (0 below the minimum); remembers its prompt for later requests."""
         tokens = prompt_tokens(req)
         with self._lock:

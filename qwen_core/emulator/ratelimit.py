@@ -11,6 +11,8 @@ import math
 import threading
 import time
 
+__all__ = ["RequestRateLimit", "retry_headers"]
+
 
 class RequestRateLimit:
     """Token buckets of ``requests_per_minute``, one per (key, model)."""

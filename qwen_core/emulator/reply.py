@@ -12,15 +12,32 @@ from typing import Any
 
 from qwen_core import tokenizer
 from qwen_core.emulator import schema, search
-from qwen_core.emulator.chat import ChatRequest
+from qwen_core.emulator.chat import EmulatedChatRequest
 from qwen_core.emulator.script import ChatScript, Disobey, ScriptedReply
+
+__all__ = [
+    "Completion",
+    "EmulatedChoice",
+    "EmulatedToolCall",
+    "Step",
+    "argument_fragments",
+    "call_id",
+    "choose_tool_calls",
+    "generate",
+    "logprobs",
+    "pieces",
+    "stop_sequences",
+    "stream_steps",
+    "tool_call_tokens",
+    "wants_tools",
+]
 
 _PIECE = re.compile(r"\s*\S+|\s+")
 _FENCED_JSON = re.compile(r"```json\s*\n(.*?)\n```", re.DOTALL)
 
 
 @dataclass
-class ToolCall:
+class EmulatedToolCall:
     """One generated tool call."""
 
     id: str
@@ -29,13 +46,13 @@ class ToolCall:
 
 
 @dataclass
-class Choice:
+class EmulatedChoice:
     """One generated answer; ``*_pieces`` are the stream fragments (they concatenate to the full text)."""
 
     index: int
     reasoning_pieces: list[str] = field(default_factory=list)
     content_pieces: list[str] = field(default_factory=list)
-    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_calls: list[EmulatedToolCall] = field(default_factory=list)
     finish_reason: str = "stop"
 
     @property
@@ -58,7 +75,7 @@ class Choice:
 class Completion:
     """The whole reply: choices plus usage and plugin extras."""
 
-    choices: list[Choice]
+    choices: list[EmulatedChoice]
     input_tokens: int
     image_tokens: int = 0
     search_info: dict[str, Any] | None = None
@@ -110,14 +127,14 @@ def _truncate_tokens(text: str, limit: int) -> tuple[str, bool]:
     return raw.decode("utf-8", errors="ignore"), True
 
 
-def _reasoning_text(req: ChatRequest) -> str:
+def _reasoning_text(req: EmulatedChatRequest) -> str:
     question = req.last_user_text.strip()[:300] or "the conversation so far"
     if req.messages and req.messages[-1].role == "tool":
         return "The tool results are in. I will summarise them for the user."
     return f"The user asks: {question}. I will think it through step by step and answer clearly."
 
 
-def _answer_text(req: ChatRequest, index: int) -> str:
+def _answer_text(req: EmulatedChatRequest, index: int) -> str:
     last = req.messages[-1] if req.messages else None
     if last is not None and last.role == "tool":
         results = [m.text for m in _trailing_tool_messages(req)]
@@ -130,7 +147,7 @@ def _answer_text(req: ChatRequest, index: int) -> str:
     return answer if index == 0 else f"Echo #{index + 1}: {text}"
 
 
-def _trailing_tool_messages(req: ChatRequest) -> list[Any]:
+def _trailing_tool_messages(req: EmulatedChatRequest) -> list[Any]:
     out = []
     for msg in reversed(req.messages):
         if msg.role != "tool":
@@ -149,7 +166,7 @@ def _translate(text: str, options: dict[str, Any]) -> str:
     return f"[{options.get('target_lang', 'English')}] {text}"
 
 
-def _json_answer(req: ChatRequest, text: str) -> str | None:
+def _json_answer(req: EmulatedChatRequest, text: str) -> str | None:
     fmt = req.params.get("response_format")
     if not isinstance(fmt, dict):
         return None
@@ -160,7 +177,7 @@ def _json_answer(req: ChatRequest, text: str) -> str | None:
     return None
 
 
-def _instructed_json(req: ChatRequest, text: str) -> str | None:
+def _instructed_json(req: EmulatedChatRequest, text: str) -> str | None:
     """JSON the instructions ask for: an instance of a JSON schema given in a system message or the last user
     message (fenced as ```json, or right after the words "JSON schema"), or ``{"answer": ...}`` when they ask for
     "only a JSON object"."""
@@ -198,7 +215,7 @@ def _find_schema(text: str) -> dict[str, Any] | None:
     return None
 
 
-def _partial_continuation(req: ChatRequest, answer: str) -> str:
+def _partial_continuation(req: EmulatedChatRequest, answer: str) -> str:
     last = req.messages[-1] if req.messages else None
     if last is None or not last.partial:
         return answer
@@ -206,7 +223,7 @@ def _partial_continuation(req: ChatRequest, answer: str) -> str:
     return answer[len(prefix):] if answer.startswith(prefix) and answer != prefix else " " + answer
 
 
-def _apply_stop(req: ChatRequest, text: str) -> str:
+def _apply_stop(req: EmulatedChatRequest, text: str) -> str:
     for seq in stop_sequences(req.params.get("stop")):
         pos = text.find(seq) if seq else -1
         if pos >= 0:
@@ -230,7 +247,7 @@ def _decode(ids: list[Any]) -> str:
     return raw.decode("utf-8", errors="ignore")
 
 
-def wants_tools(req: ChatRequest) -> bool:
+def wants_tools(req: EmulatedChatRequest) -> bool:
     """Whether the default model calls tools: tools present and either a forced ``tool_choice`` (even after
     tool results) or ``"auto"`` with the last message from the user."""
     choice = req.params.get("tool_choice")
@@ -241,7 +258,7 @@ def wants_tools(req: ChatRequest) -> bool:
     return bool(req.messages) and req.messages[-1].role == "user"
 
 
-def choose_tool_calls(req: ChatRequest, seed: str) -> list[ToolCall]:
+def choose_tool_calls(req: EmulatedChatRequest, seed: str) -> list[EmulatedToolCall]:
     """Which tools to call and with what arguments (see the emulator docs for the rules)."""
     text = req.last_user_text
     tools = req.tools
@@ -253,13 +270,13 @@ def choose_tool_calls(req: ChatRequest, seed: str) -> list[ToolCall]:
     else:
         picked = _pick(req, tools, text)
     return [
-        ToolCall(call_id(seed, i), schema.tool_name(tool),
+        EmulatedToolCall(call_id(seed, i), schema.tool_name(tool),
                  json.dumps(schema.tool_arguments(tool, part, text), ensure_ascii=False))
         for i, (tool, part) in enumerate(picked)
     ]
 
 
-def _not_yet_called(req: ChatRequest, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _not_yet_called(req: EmulatedChatRequest, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """After tool results, a model moves on: the tools the conversation has not called yet (all if none is left)."""
     if not any(m.role == "tool" for m in req.messages):
         return tools
@@ -267,7 +284,7 @@ def _not_yet_called(req: ChatRequest, tools: list[dict[str, Any]]) -> list[dict[
     return [t for t in tools if schema.tool_name(t) not in called] or tools
 
 
-def _pick(req: ChatRequest, tools: list[dict[str, Any]], text: str) -> list[tuple[dict[str, Any], str]]:
+def _pick(req: EmulatedChatRequest, tools: list[dict[str, Any]], text: str) -> list[tuple[dict[str, Any], str]]:
     tools = _not_yet_called(req, tools)
     scores = [schema.tool_score(t, text) for t in tools]
     best = tools[scores.index(max(scores))]
@@ -282,7 +299,7 @@ def _pick(req: ChatRequest, tools: list[dict[str, Any]], text: str) -> list[tupl
     return [(best, text)]
 
 
-def _limit(choice: Choice, req: ChatRequest) -> None:
+def _limit(choice: EmulatedChoice, req: EmulatedChatRequest) -> None:
     total_limit = req.params.get("max_completion_tokens")
     budget = req.params.get("thinking_budget")
     if isinstance(budget, int) or isinstance(total_limit, int):
@@ -302,8 +319,8 @@ def _limit(choice: Choice, req: ChatRequest) -> None:
             choice.content_pieces, choice.finish_reason = pieces(text), "length"
 
 
-def _default_choice(req: ChatRequest, index: int, seed: str, disobey: bool = False) -> Choice:
-    choice = Choice(index)
+def _default_choice(req: EmulatedChatRequest, index: int, seed: str, disobey: bool = False) -> EmulatedChoice:
+    choice = EmulatedChoice(index)
     if req.thinking:
         choice.reasoning_pieces = pieces(_reasoning_text(req))
     if disobey:
@@ -328,21 +345,21 @@ def _citation(options: dict[str, Any]) -> str:
     return fmt.replace("<number>", "1")
 
 
-def _scripted_choice(script: ScriptedReply, seed: str) -> Choice:
-    choice = Choice(0)
+def _scripted_choice(script: ScriptedReply, seed: str) -> EmulatedChoice:
+    choice = EmulatedChoice(0)
     choice.reasoning_pieces = pieces(script.reasoning, script.chunk_size)
     if script.chunks is not None:
         choice.content_pieces = [c for c in script.chunks if c]
     else:
         choice.content_pieces = pieces(script.text, script.chunk_size)
     choice.tool_calls = [
-        ToolCall(c.id or call_id(seed, i), c.name, c.arguments_text()) for i, c in enumerate(script.tool_calls)
+        EmulatedToolCall(c.id or call_id(seed, i), c.name, c.arguments_text()) for i, c in enumerate(script.tool_calls)
     ]
     choice.finish_reason = script.finish_reason or ("tool_calls" if choice.tool_calls else "stop")
     return choice
 
 
-def generate(req: ChatRequest, request_id: str, script: ChatScript | None = None) -> Completion:
+def generate(req: EmulatedChatRequest, request_id: str, script: ChatScript | None = None) -> Completion:
     """Produce the completion for ``req`` (scripted when ``script`` is given)."""
     if isinstance(script, Disobey):
         choices = [_default_choice(req, 0, request_id, disobey=True)]
@@ -387,7 +404,7 @@ def argument_fragments(arguments: str) -> list[str]:
     return [arguments[:third], arguments[third: 2 * third], arguments[2 * third:]]
 
 
-def tool_call_tokens(call: ToolCall) -> int:
+def tool_call_tokens(call: EmulatedToolCall) -> int:
     """Output tokens of one call, counted per stream fragment so stream and non-stream usage agree."""
     fragments = argument_fragments(call.arguments)
     return tokenizer.count_tokens(call.name) + sum(tokenizer.count_tokens(f) for f in fragments)
@@ -405,7 +422,7 @@ class Step:
     finish: str | None = None
 
 
-def stream_steps(choice: Choice) -> list[Step]:
+def stream_steps(choice: EmulatedChoice) -> list[Step]:
     """The stream of ``choice``: reasoning pieces, content pieces, then tool-call fragments by index."""
     steps: list[Step] = []
     out = reasoning = 0

@@ -8,6 +8,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
+__all__ = [
+    "instance",
+    "overlap",
+    "schema_of",
+    "split_items",
+    "subject",
+    "tool_arguments",
+    "tool_name",
+    "tool_score",
+    "words",
+]
+
 _WORD = re.compile(r"[a-z0-9]+|[^\W\d_a-z]", re.UNICODE)
 _STOP = frozenset((
     "a", "an", "the", "is", "are", "was", "be", "to", "of", "in", "on", "at", "for", "and", "or", "with", "what",

@@ -12,7 +12,28 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Protocol = Literal["native", "compatible"]
+__all__ = [
+    "ChatScript",
+    "Disconnect",
+    "Disobey",
+    "DropConnection",
+    "Fault",
+    "HTTPFault",
+    "MalformedJSON",
+    "MalformedSSE",
+    "ProtocolName",
+    "RawResponse",
+    "RecordedRequest",
+    "RequestLog",
+    "Script",
+    "ScriptItem",
+    "ScriptedReply",
+    "ScriptedToolCall",
+    "SlowFirstByte",
+    "StreamError",
+]
+
+ProtocolName = Literal["native", "compatible"]
 
 
 @dataclass(frozen=True)
@@ -142,7 +163,7 @@ ScriptItem = ScriptedReply | Disobey | RawResponse | Fault
 class _Entry:
     item: ScriptItem
     path: str | None
-    protocol: Protocol | None
+    protocol: ProtocolName | None
 
 
 class Script:
@@ -152,12 +173,12 @@ class Script:
         self._lock = threading.Lock()
         self._entries: list[_Entry] = []
 
-    def add(self, items: Sequence[ScriptItem], path: str | None, protocol: Protocol | None) -> None:
+    def add(self, items: Sequence[ScriptItem], path: str | None, protocol: ProtocolName | None) -> None:
         """Queue ``items`` in order, each restricted to ``path`` (exact or prefix) and ``protocol``."""
         with self._lock:
             self._entries.extend(_Entry(item, path, protocol) for item in items)
 
-    def take(self, path: str, protocol: Protocol, is_chat: bool) -> ScriptItem | None:
+    def take(self, path: str, protocol: ProtocolName, is_chat: bool) -> ScriptItem | None:
         """Pop the first item matching this request (scripted replies only match chat requests)."""
         if not self._entries:
             return None

@@ -12,19 +12,21 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from qwen_core.emulator.chat import ChatRequest
+from qwen_core.emulator.chat import EmulatedChatRequest
+
+__all__ = ["EMPTY_SEARCH_INFO", "options", "prepends_results", "search_info"]
 
 #: search_info of every stream frame after the first when the results are sent up front (prepend_search_result).
 EMPTY_SEARCH_INFO: dict[str, Any] = {"extra_tool_info": [], "search_results": []}
 
 
-def options(req: ChatRequest) -> dict[str, Any]:
+def options(req: EmulatedChatRequest) -> dict[str, Any]:
     """The request's ``search_options`` (empty when absent or not an object)."""
     value = req.params.get("search_options")
     return value if isinstance(value, dict) else {}
 
 
-def prepends_results(req: ChatRequest) -> bool:
+def prepends_results(req: EmulatedChatRequest) -> bool:
     """Whether a stream sends the results in a first frame of their own (``usage: {}``) before the answer."""
     return bool(req.params.get("enable_search")) and bool(options(req).get("prepend_search_result"))
 
@@ -42,7 +44,7 @@ def _scripted(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"index": n, **dict(result)} for n, result in enumerate(results, start=1)]
 
 
-def search_info(req: ChatRequest, scripted: Sequence[Mapping[str, Any]] | None = None
+def search_info(req: EmulatedChatRequest, scripted: Sequence[Mapping[str, Any]] | None = None
                 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``search_info`` and ``usage.plugins`` for a web-search request (``scripted`` results when given)."""
     query = req.last_user_text.strip() or "query"

@@ -16,7 +16,7 @@ from qwen_core import tokenizer
 from qwen_core.emulator import compat, native, vectors
 from qwen_core.emulator.batches import BatchService, BatchTiming, is_batch_path
 from qwen_core.emulator.cache import SENTINEL_ID, PlanCache
-from qwen_core.emulator.errors import ApiError
+from qwen_core.emulator.errors import EmulatedError
 from qwen_core.emulator.http import HTTPProtocol, Request, ResponseWriter
 from qwen_core.emulator.plan import JSON_TYPE, Context, JsonPlan, Plan, StreamPlan
 from qwen_core.emulator.prompt_cache import MIN_BODY_BYTES, PromptCache
@@ -28,7 +28,7 @@ from qwen_core.emulator.script import (
     HTTPFault,
     MalformedJSON,
     MalformedSSE,
-    Protocol,
+    ProtocolName,
     RawResponse,
     RecordedRequest,
     RequestLog,
@@ -58,7 +58,7 @@ ROUTES: dict[tuple[str, str], Route] = {
 }
 
 
-def protocol_of(path: str) -> Protocol:
+def protocol_of(path: str) -> ProtocolName:
     """``compatible`` for ``/compatible-mode`` and ``/compatible-api`` paths, else ``native``."""
     return "compatible" if path.startswith("/compatible-") else "native"
 
@@ -145,7 +145,7 @@ class Emulator:
         with self._conn_lock:
             return self._connections_opened
 
-    def enqueue(self, *items: ScriptItem, path: str | None = None, protocol: Protocol | None = None) -> None:
+    def enqueue(self, *items: ScriptItem, path: str | None = None, protocol: ProtocolName | None = None) -> None:
         """Queue scripted replies, raw responses or faults for the next matching request(s), in order.
 
         Args:
@@ -270,7 +270,7 @@ class Emulator:
             return
         await self._stream(plan, writer, item)
 
-    def _plan(self, ctx: Context, protocol: Protocol, item: ScriptItem | None) -> Plan:
+    def _plan(self, ctx: Context, protocol: ProtocolName, item: ScriptItem | None) -> Plan:
         request = ctx.request
         if isinstance(item, RawResponse):
             return JsonPlan(item.status, dict(item.headers), item.body)
@@ -280,7 +280,7 @@ class Emulator:
         if auth is not None:
             return self._error(ctx, protocol, auth, stream=False)
         if isinstance(item, HTTPFault):
-            plan = self._error(ctx, protocol, ApiError(item.status, item.code, item.message), stream=False)
+            plan = self._error(ctx, protocol, EmulatedError(item.status, item.code, item.message), stream=False)
             if item.retry_after is not None and isinstance(plan, JsonPlan):
                 plan.headers["retry-after"] = f"{item.retry_after:g}"
             return plan
@@ -291,9 +291,10 @@ class Emulator:
             return throttled
         route = ROUTES.get((request.method, request.path))
         if route is None:
-            return self._error(ctx, protocol, ApiError(404, "NotFound", f"Not found: {request.path}"), stream=False)
+            not_found = EmulatedError(404, "NotFound", f"Not found: {request.path}")
+            return self._error(ctx, protocol, not_found, stream=False)
         if not isinstance(ctx.body, dict) and request.method == "POST":
-            err = ApiError(400, "InvalidParameter", "Required body invalid, please check the request body format.")
+            err = EmulatedError(400, "InvalidParameter", "Required body invalid, please check the request body format.")
             return self._error(ctx, protocol, err, stream)
         if item is not None or ctx.prompt_cache is not None:
             return route(ctx)  # scripted, or its cached-token count depends on earlier requests
@@ -312,12 +313,12 @@ class Emulator:
         scope = request.headers.get("authorization", "")
         return lambda req: self.prompt_cache.observe(scope, req)
 
-    def _error(self, ctx: Context, protocol: Protocol, err: ApiError, stream: bool) -> Plan:
+    def _error(self, ctx: Context, protocol: ProtocolName, err: EmulatedError, stream: bool) -> Plan:
         if protocol == "compatible":
             return compat.error_plan(ctx, err, stream)
         return native.error_plan(ctx, err, stream)
 
-    def _throttled(self, ctx: Context, protocol: Protocol) -> Plan | None:
+    def _throttled(self, ctx: Context, protocol: ProtocolName) -> Plan | None:
         """The 429 of a model call over ``requests_per_minute`` (per key and model), else None."""
         if self.rate_limit is None or ctx.request.method != "POST":
             return None
@@ -326,18 +327,18 @@ class Emulator:
         wait = self.rate_limit.take((key, str(model)))
         if wait is None:
             return None
-        err = ApiError(429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.")
+        err = EmulatedError(429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.")
         plan = self._error(ctx, protocol, err, stream=False)
         if isinstance(plan, JsonPlan):
             plan.headers.update(retry_headers(wait))
         return plan
 
-    def _auth_error(self, request: Request) -> ApiError | None:
+    def _auth_error(self, request: Request) -> EmulatedError | None:
         header = request.headers.get("authorization", "")
         scheme, _, key = header.partition(" ")
         key = key.strip()
         if scheme.lower() != "bearer" or not key or (self.api_keys is not None and key not in self.api_keys):
-            return ApiError(401, "InvalidApiKey", "Invalid API-key provided.", "invalid_api_key")
+            return EmulatedError(401, "InvalidApiKey", "Invalid API-key provided.", "invalid_api_key")
         return None
 
     async def _stream(self, plan: StreamPlan, writer: ResponseWriter, item: ScriptItem | None) -> None:

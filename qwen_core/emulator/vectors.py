@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 from qwen_core import tokenizer
 from qwen_core.catalogue import EmbeddingModelInfo, RerankModelInfo, get_embedding_model_info, get_rerank_model_info
 from qwen_core.emulator import compat, native, schema
-from qwen_core.emulator.errors import ApiError, invalid, model_not_found
+from qwen_core.emulator.errors import EmulatedError, invalid, model_not_found
 from qwen_core.emulator.plan import JSON_TYPE, Context, JsonPlan, Plan, as_dict, dumps
+
+__all__ = ["compat_embeddings", "compat_rerank", "embed", "native_embeddings", "native_rerank", "rank", "relevance"]
 
 
 def embed(text: str, dimension: int) -> list[float]:
@@ -80,7 +82,7 @@ def native_embeddings(ctx: Context) -> Plan:
         texts = _check_texts(inp.get("texts"), info)
         params = as_dict(body.get("parameters"))
         dim = _dimension(params.get("dimension"), info)
-    except ApiError as err:
+    except EmulatedError as err:
         return native.error_plan(ctx, err, False)
     items = [{"embedding": embed(t, dim), "text_index": i} for i, t in enumerate(texts)]
     data = {"output": {"embeddings": items}, "usage": {"total_tokens": sum(tokenizer.count_tokens(t) for t in texts)},
@@ -98,7 +100,7 @@ def compat_embeddings(ctx: Context) -> Plan:
         fmt = body.get("encoding_format") or "float"
         if fmt not in ("float", "base64"):
             raise invalid("encoding_format must be 'float' or 'base64'")
-    except ApiError as err:
+    except EmulatedError as err:
         return compat.error_plan(ctx, err, False)
     data = []
     for i, text in enumerate(texts):
@@ -155,7 +157,7 @@ def native_rerank(ctx: Context) -> Plan:
         docs = _documents(inp.get("documents"), info)
         params = as_dict(body.get("parameters"))
         results = rank(query, docs, params.get("top_n"), bool(params.get("return_documents")))
-    except ApiError as err:
+    except EmulatedError as err:
         return native.error_plan(ctx, err, False)
     data = {"output": {"results": results}, "usage": {"total_tokens": _rerank_tokens(query, docs)},
             "request_id": ctx.request_id}
@@ -172,7 +174,7 @@ def compat_rerank(ctx: Context) -> Plan:
             raise invalid("The query must be a non-empty string.")
         docs = _documents(body.get("documents"), info)
         results = rank(query, docs, body.get("top_n"), bool(body.get("return_documents")))
-    except ApiError as err:
+    except EmulatedError as err:
         return compat.error_plan(ctx, err, False)
     data = {"object": "list", "results": results, "model": body["model"],
             "usage": {"total_tokens": _rerank_tokens(query, docs)}, "id": ctx.request_id}

@@ -21,6 +21,8 @@ from qwen_core.types import (
     RerankResult,
 )
 
+__all__ = ["WireProtocol", "WireRequest"]
+
 
 @dataclass(frozen=True, slots=True)
 class WireRequest:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     import aiohttp
 
 
+__all__ = ["AsyncTransport"]
+
+
 @dataclass(slots=True)
 class _LoopSession:
     session: aiohttp.ClientSession

@@ -31,6 +31,8 @@ from qwen_core.settings import QwenSettings
 from qwen_core.transport._common import KEEPALIVE_EXPIRY as KEEPALIVE_EXPIRY
 from qwen_core.transport._common import MAX_CONNECTIONS as MAX_CONNECTIONS
 
+__all__ = ["BaseTransport", "classify", "tls_context"]
+
 _T = TypeVar("_T")
 
 

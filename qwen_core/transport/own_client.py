@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     import httpx
 
 
+__all__ = ["HttpxAsyncTransport", "HttpxTransport"]
+
+
 class _HttpxBase(BaseTransport):
     """What the sync and async httpx transports share: timeouts per request and the timeout exceptions."""
 

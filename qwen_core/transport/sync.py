@@ -25,6 +25,8 @@ from qwen_core.transport.base import MAX_CONNECTIONS, BaseTransport
 if TYPE_CHECKING:
     import urllib3
 
+__all__ = ["SyncTransport"]
+
 _READ_SIZE = 65_536
 #: Bounded drain of an abandoned stream: the rest is read while it keeps arriving (no gap over _DRAIN_GAP
 #: seconds), at most _DRAIN_BYTES in _DRAIN_SECONDS; a complete answer puts the connection back in the pool,
