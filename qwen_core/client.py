@@ -96,7 +96,7 @@ class QwenClient:
         self.settings = settings if settings is not None else QwenSettings.resolve(**settings_kwargs)
         self.api: Api = api
         self.protocol = protocol_for(api)
-        self.catalogue = catalogue or DEFAULT_CATALOGUE
+        self.catalogue = DEFAULT_CATALOGUE if catalogue is None else catalogue
         self._sync = sync_transport(self.settings)
         self._async = async_transport(self.settings)
 

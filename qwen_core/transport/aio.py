@@ -15,7 +15,6 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from qwen_core.errors import APIError
 from qwen_core.protocols.base import WireRequest
 from qwen_core.retry import RetryPolicy
 from qwen_core.settings import QwenSettings
@@ -105,12 +104,9 @@ class AsyncTransport(BaseTransport):
         deadline = self._deadline()
         response = await self._aretrying(lambda left: self._open_once(wire, parse_error, left), deadline)
         try:
-            async for chunk in response.content.iter_any():
-                yield chunk
-        except APIError:
-            raise
-        except Exception as exc:
-            raise self._network_error(exc) from exc
+            with self._io():
+                async for chunk in response.content.iter_any():
+                    yield chunk
         finally:
             response.close()
 
@@ -122,35 +118,26 @@ class AsyncTransport(BaseTransport):
 
     async def _send_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None) -> bytes:
         session = await self._session()
-        try:
+        with self._io():
             async with session.request(wire.method, wire.url, data=wire.body, headers=wire.headers,
                                        **self._options(wire, deadline)) as response:
                 body = await response.read()
                 if response.status < 300:
                     return body
                 error = status_error(parse_error, response.status, body, response.headers)
-        except APIError:
-            raise
-        except Exception as exc:
-            raise self._network_error(exc) from exc
         raise error
 
     async def _open_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None
                          ) -> aiohttp.ClientResponse:
         session = await self._session()
-        try:
+        with self._io():
             response = await session.request(wire.method, wire.url, data=wire.body, headers=wire.headers,
                                              **self._options(wire, deadline))
-        except APIError:
-            raise
-        except Exception as exc:
-            raise self._network_error(exc) from exc
         if response.status < 300:
             return response
         try:
-            body = await response.read()
-        except Exception as exc:
-            raise self._network_error(exc) from exc
+            with self._io():
+                body = await response.read()
         finally:
             response.release()
         raise status_error(parse_error, response.status, body, response.headers)

@@ -15,6 +15,7 @@ Network failures are classified from the chain of causes, so every library repor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import socket
@@ -154,6 +155,17 @@ class BaseTransport:
         drop_library_frames(exc)
         return classify(exc, self._target, self._timeout_types())
 
+    @contextlib.contextmanager
+    def _io(self) -> Iterator[None]:
+        """Around the I/O library's calls: typed errors pass through, any other failure is raised as its classified
+        :class:`APIError` (sync and async transports, sends and stream loops alike)."""
+        try:
+            yield
+        except APIError:
+            raise
+        except Exception as exc:
+            raise self._network_error(exc) from exc
+
     # -- timeouts and deadlines --------------------------------------------------------------------
 
     def _deadline(self) -> float | None:
@@ -169,6 +181,11 @@ class BaseTransport:
                 f"request to {self._target} exceeded its total_timeout of {self._settings.total_timeout:g} s"
             )
         return left
+
+    def _check_deadline(self, deadline: float | None) -> None:
+        """Raise :class:`APITimeoutError` once ``deadline`` (if any) has passed: checked between stream chunks."""
+        if deadline is not None:
+            self._remaining(deadline)
 
     def _timeouts(self, wire: WireRequest, deadline: float | None) -> tuple[float, float]:
         """``(connect, read)`` seconds for one attempt: the request's own read timeout, capped by the deadline."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING, Any
 
-from qwen_core.errors import APIError
 from qwen_core.protocols.base import WireRequest
 from qwen_core.retry import RetryPolicy
 from qwen_core.settings import QwenSettings
@@ -62,14 +61,10 @@ class HttpxTransport(_HttpxBase):
         deadline = self._deadline()
         response = self._retrying(lambda left: self._open_once(wire, parse_error, left), deadline)
         try:
-            for chunk in response.iter_raw():
-                yield chunk
-                if deadline is not None:
-                    self._remaining(deadline)
-        except APIError:
-            raise
-        except Exception as exc:
-            raise self._network_error(exc) from exc
+            with self._io():
+                for chunk in response.iter_raw():
+                    yield chunk
+                    self._check_deadline(deadline)
         finally:
             response.close()
 
@@ -79,21 +74,18 @@ class HttpxTransport(_HttpxBase):
     def _send_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None) -> bytes:
         response = self._open_once(wire, parse_error, deadline)
         try:
-            return response.read()
-        except Exception as exc:
-            raise self._network_error(exc) from exc
+            with self._io():
+                return response.read()
         finally:
             response.close()
 
     def _open_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None) -> httpx.Response:
-        try:
+        with self._io():
             response = self._client.send(self._request(self._client, wire, deadline), stream=True)
             if response.status_code < 300:
                 return response
             body = response.read()
             response.close()
-        except Exception as exc:
-            raise self._network_error(exc) from exc
         raise status_error(parse_error, response.status_code, body, _lower(response.headers))
 
 
@@ -113,14 +105,10 @@ class HttpxAsyncTransport(_HttpxBase):
         deadline = self._deadline()
         response = await self._aretrying(lambda left: self._open_once(wire, parse_error, left), deadline)
         try:
-            async for chunk in response.aiter_raw():
-                yield chunk
-                if deadline is not None:
-                    self._remaining(deadline)
-        except APIError:
-            raise
-        except Exception as exc:
-            raise self._network_error(exc) from exc
+            with self._io():
+                async for chunk in response.aiter_raw():
+                    yield chunk
+                    self._check_deadline(deadline)
         finally:
             await response.aclose()
 
@@ -130,22 +118,19 @@ class HttpxAsyncTransport(_HttpxBase):
     async def _send_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None) -> bytes:
         response = await self._open_once(wire, parse_error, deadline)
         try:
-            return await response.aread()
-        except Exception as exc:
-            raise self._network_error(exc) from exc
+            with self._io():
+                return await response.aread()
         finally:
             await response.aclose()
 
     async def _open_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None
                          ) -> httpx.Response:
-        try:
+        with self._io():
             response = await self._client.send(self._request(self._client, wire, deadline), stream=True)
             if response.status_code < 300:
                 return response
             body = await response.aread()
             await response.aclose()
-        except Exception as exc:
-            raise self._network_error(exc) from exc
         raise status_error(parse_error, response.status_code, body, _lower(response.headers))
 
 

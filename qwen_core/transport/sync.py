@@ -15,7 +15,6 @@ import weakref
 from collections.abc import Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from qwen_core.errors import APIError
 from qwen_core.protocols.base import WireRequest
 from qwen_core.retry import RetryPolicy
 from qwen_core.settings import QwenSettings
@@ -130,15 +129,12 @@ class SyncTransport(BaseTransport):
         chunks = _chunks(response)  # held here: dropping a half-read urllib3 chunk iterator closes the connection
         finished = False
         try:
-            for chunk in chunks:
-                yield chunk
-                if deadline is not None:
-                    _set_read_timeout(response, min(self._settings.timeout, self._remaining(deadline)))
+            with self._io():
+                for chunk in chunks:
+                    yield chunk
+                    if deadline is not None:
+                        _set_read_timeout(response, min(self._settings.timeout, self._remaining(deadline)))
             finished = True
-        except APIError:
-            raise
-        except Exception as exc:
-            raise self._network_error(exc) from exc
         finally:
             if not finished and not _drained(response, chunks):
                 response.close()
@@ -154,29 +150,24 @@ class SyncTransport(BaseTransport):
             pool.clear()
 
     def _send_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None) -> bytes:
-        try:
+        with self._io():
             response = self._http().urlopen(wire.method, wire.url, body=wire.body, headers=wire.headers,
                                             redirect=False, retries=False, timeout=self._timeout(wire, deadline))
-        except Exception as exc:
-            raise self._network_error(exc) from exc
         if response.status < 300:
             return response.data
         raise status_error(parse_error, response.status, response.data, _lower(response.headers))
 
     def _open_once(self, wire: WireRequest, parse_error: ErrorParser, deadline: float | None
                    ) -> urllib3.BaseHTTPResponse:
-        try:
+        with self._io():
             response = self._http().urlopen(wire.method, wire.url, body=wire.body, headers=wire.headers,
                                             redirect=False, retries=False, preload_content=False,
                                             timeout=self._timeout(wire, deadline))
-        except Exception as exc:
-            raise self._network_error(exc) from exc
         if response.status < 300:
             return response
         try:
-            body = response.read()
-        except Exception as exc:
-            raise self._network_error(exc) from exc
+            with self._io():
+                body = response.read()
         finally:
             response.release_conn()
         raise status_error(parse_error, response.status, body, _lower(response.headers))
