@@ -123,7 +123,21 @@ class QwenSettings:
     """Resolved, immutable connection settings, network settings included.
 
     Use :meth:`resolve` to build one from arguments and the environment; the transports read these values and
-    never the environment.
+    never the environment. What :meth:`resolve` reads (an argument given wins, ``None`` falls back):
+
+    - ``api_key``: ``DASHSCOPE_API_KEY``; ``base_url`` (wins over ``region``): ``DASHSCOPE_BASE_URL``, any form
+      listed in :mod:`qwen_core.network`; ``workspace``: ``DASHSCOPE_WORKSPACE_ID``.
+    - ``timeout``: read timeout in seconds, or ``(connect, read)``; ``connect_timeout`` alone; ``total_timeout``:
+      overall deadline per call and per stream (retries included).
+    - ``proxy``: ``"http://[user:pass@]host:port"`` (``""``: none); else ``HTTPS_PROXY``/``HTTP_PROXY``/
+      ``ALL_PROXY`` minus ``NO_PROXY`` (either case).
+    - ``verify``: ``True``/``False``, a CA file or directory, or an ``ssl.SSLContext``; else ``SSL_CERT_FILE``,
+      ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_DIR``; else certifi's bundle. ``cert``: client certificate (mTLS), a
+      PEM file or ``(cert_file, key_file)``.
+    - ``http_client`` / ``http_async_client``: an ``httpx.Client`` / ``httpx.AsyncClient`` used as given (its
+      own proxy and TLS configuration apply, so ``proxy``/``verify``/``cert`` may not be passed with one).
+    - ``framework`` (``"name/version"``) joins the ``User-Agent``; ``extra_headers`` are sent with every
+      request and may replace any header, ``User-Agent`` included.
 
     Copying: ``copy.copy`` and ``copy.deepcopy`` return the same object (it is immutable; a user's
     ``ssl.SSLContext`` or httpx client is shared, never duplicated). ``pickle`` refuses with ``TypeError``:
@@ -209,21 +223,8 @@ class QwenSettings:
         framework: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> QwenSettings:
-        """Resolve settings from explicit arguments, falling back to the environment (``None`` = default).
-
-        - ``api_key``: ``DASHSCOPE_API_KEY``; ``base_url`` (wins over ``region``): ``DASHSCOPE_BASE_URL``, any form
-          listed in :mod:`qwen_core.network`; ``workspace``: ``DASHSCOPE_WORKSPACE_ID``.
-        - ``timeout``: read timeout in seconds, or ``(connect, read)``; ``connect_timeout`` alone; ``total_timeout``:
-          overall deadline per call and per stream (retries included).
-        - ``proxy``: ``"http://[user:pass@]host:port"`` (``""``: none); else ``HTTPS_PROXY``/``HTTP_PROXY``/
-          ``ALL_PROXY`` minus ``NO_PROXY`` (either case).
-        - ``verify``: ``True``/``False``, a CA file or directory, or an ``ssl.SSLContext``; else ``SSL_CERT_FILE``,
-          ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_DIR``; else certifi's bundle. ``cert``: client certificate (mTLS), a
-          PEM file or ``(cert_file, key_file)``.
-        - ``http_client`` / ``http_async_client``: an ``httpx.Client`` / ``httpx.AsyncClient`` used as given (its
-          own proxy and TLS configuration apply, so ``proxy``/``verify``/``cert`` may not be passed with one).
-        - ``framework`` (``"name/version"``) joins the ``User-Agent``; ``extra_headers`` are sent with every
-          request and may replace any header, ``User-Agent`` included.
+        """Resolve settings from explicit arguments, falling back to the environment (``None`` = default); each
+        argument's sources are listed in the class docstring.
 
         Raises:
             ConfigurationError: no API key, an unknown region, a malformed URL, proxy or path, or a bad number.
@@ -233,34 +234,22 @@ class QwenSettings:
         environ = os.environ if env is None else env
         url = base_url or environ.get(BASE_URL_ENV)
         root = service_root(url) if url else region_root(region or DEFAULT_REGION)
-        connect, read, total = resolve_timeouts(
-            timeout, connect_timeout, total_timeout, (DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
-        )
-        retries = DEFAULT_MAX_RETRIES if max_retries is None else int(max_retries)
-        if retries < 0:
-            raise ConfigurationError("max_retries must be >= 0")
+        connect, read, total = resolve_timeouts(timeout, connect_timeout, total_timeout, _DEFAULT_TIMEOUTS)
+        retries = _resolve_retries(max_retries)
         _check_own_client(http_client, http_async_client, proxy=proxy, verify=verify, cert=cert)
         proxy_url, proxy_auth = resolve_proxy(proxy, root, environ)
         return cls(
-            api_key=_resolve_key(api_key, environ),
-            root_url=root,
-            workspace=workspace or environ.get(WORKSPACE_ENV) or None,
-            timeout=read,
-            connect_timeout=connect,
-            total_timeout=total,
-            max_retries=retries,
+            _resolve_key(api_key, environ), root, workspace or environ.get(WORKSPACE_ENV) or None,
+            timeout=read, connect_timeout=connect, total_timeout=total, max_retries=retries,
             extra_headers=MappingProxyType(dict(extra_headers or {})),
-            proxy=proxy_url,
-            proxy_auth=None if proxy_auth is None else SecretStr(proxy_auth),
-            verify=resolve_verify(verify, environ),
-            cert=resolve_cert(cert),
-            http_client=http_client,
-            http_async_client=http_async_client,
-            user_agent=default_user_agent(framework),
+            proxy=proxy_url, proxy_auth=None if proxy_auth is None else SecretStr(proxy_auth),
+            verify=resolve_verify(verify, environ), cert=resolve_cert(cert),
+            http_client=http_client, http_async_client=http_async_client, user_agent=default_user_agent(framework),
         )
 
 
 _FIELDS: Final = tuple(QwenSettings.__dataclass_fields__)
+_DEFAULT_TIMEOUTS: Final = (DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
 
 
 def _rebuild_settings(*values: Any) -> QwenSettings:
@@ -286,6 +275,13 @@ def _is_httpx(client: Any, expected: str) -> bool:
 
     httpx = sys.modules.get("httpx")  # a user who passes an httpx client has imported httpx
     return httpx is not None and isinstance(client, getattr(httpx, expected))
+
+
+def _resolve_retries(max_retries: int | None) -> int:
+    retries = DEFAULT_MAX_RETRIES if max_retries is None else int(max_retries)
+    if retries < 0:
+        raise ConfigurationError("max_retries must be >= 0")
+    return retries
 
 
 def _resolve_key(api_key: str | SecretStr | None, environ: Mapping[str, str]) -> SecretStr:
