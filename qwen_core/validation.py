@@ -13,8 +13,8 @@ Model-dependent and cross-field rules (thinking, tools, JSON mode, seed range pe
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 from qwen_core.errors import InvalidRequestError
 from qwen_core.types import (
@@ -55,6 +55,8 @@ _NUMBERS: Final[tuple[tuple[str, Check, str, Check, str], ...]] = (
     ("thinking_budget", lambda v: _is_int(v), "an integer", lambda v: 1 <= v <= _INT_MAX, "[1, ...)"),
 )
 _FLAGS: Final = ("parallel_tool_calls", "logprobs", "enable_thinking", "enable_search")
+
+_T = TypeVar("_T")
 
 
 def _is_int(value: Any) -> bool:
@@ -104,13 +106,19 @@ def _check_options(request: ChatRequest) -> None:
         check_json_value(request.stop if isinstance(request.stop, str) else list(request.stop), "stop")
 
 
+def _each(items: Any, name: str, cls: type[_T], noun: str) -> Iterator[tuple[str, _T]]:
+    """``(where, item)`` for each item of the list argument ``name``, which must hold only ``cls`` instances."""
+    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
+        raise InvalidRequestError(f"{name} must be a list of {noun}, got {type(items).__name__}")
+    for position, item in enumerate(items):
+        where = f"{name}[{position}]"
+        if not isinstance(item, cls):
+            raise InvalidRequestError(f"{where} must be a {cls.__name__}, got {type(item).__name__}")
+        yield where, item
+
+
 def _check_message_list(messages: Any) -> None:
-    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
-        raise InvalidRequestError(f"messages must be a list of messages, got {type(messages).__name__}")
-    for position, message in enumerate(messages):
-        where = f"messages[{position}]"
-        if not isinstance(message, Message):
-            raise InvalidRequestError(f"{where} must be a Message, got {type(message).__name__}")
+    for where, message in _each(messages, "messages", Message, "messages"):
         _check_content(message.content, f"{where}.content")
         for name in ("name", "tool_call_id", "reasoning_content"):
             value = getattr(message, name)
@@ -158,12 +166,7 @@ def _check_tool_call(call: Any, where: str) -> None:
 
 
 def _check_tool_specs(tools: Any) -> None:
-    if isinstance(tools, (str, bytes)) or not isinstance(tools, Sequence):
-        raise InvalidRequestError(f"tools must be a list of tools, got {type(tools).__name__}")
-    for index, tool in enumerate(tools):
-        where = f"tools[{index}]"
-        if not isinstance(tool, ToolSpec):
-            raise InvalidRequestError(f"{where} must be a ToolSpec, got {type(tool).__name__}")
+    for where, tool in _each(tools, "tools", ToolSpec, "tools"):
         check_text(tool.name, f"{where}.name")
         check_text(tool.description, f"{where}.description")
         _check_mapping(tool.parameters, f"{where}.parameters")

@@ -113,6 +113,12 @@ def compat_embeddings(ctx: Context) -> Plan:
     return JsonPlan(200, ctx.service_headers(JSON_TYPE, finished=True), dumps(out))
 
 
+def _query(query: Any) -> str:
+    if not isinstance(query, str) or not query:
+        raise invalid("The query must be a non-empty string.")
+    return query
+
+
 def _documents(docs: Any, info: RerankModelInfo) -> list[str]:
     if not isinstance(docs, list) or not docs:
         raise invalid("The documents must be a non-empty list.")
@@ -151,9 +157,7 @@ def native_rerank(ctx: Context) -> Plan:
     try:
         info = _known_model(body.get("model"), "native", get_rerank_model_info)
         inp = as_dict(body.get("input"))
-        query = inp.get("query")
-        if not isinstance(query, str) or not query:
-            raise invalid("The query must be a non-empty string.")
+        query = _query(inp.get("query"))
         docs = _documents(inp.get("documents"), info)
         params = as_dict(body.get("parameters"))
         results = rank(query, docs, params.get("top_n"), bool(params.get("return_documents")))
@@ -169,9 +173,7 @@ def compat_rerank(ctx: Context) -> Plan:
     body = as_dict(ctx.body)
     try:
         info = _known_model(body.get("model"), "compatible", get_rerank_model_info)
-        query = body.get("query")
-        if not isinstance(query, str) or not query:
-            raise invalid("The query must be a non-empty string.")
+        query = _query(body.get("query"))
         docs = _documents(body.get("documents"), info)
         results = rank(query, docs, body.get("top_n"), bool(body.get("return_documents")))
     except EmulatedError as err:

@@ -6,19 +6,10 @@ from typing import Any
 
 import pytest
 
+from qwen_core import ChatRequest, ImagePart, Message, NamedToolChoice, ResponseFormat, TextPart, ToolCall, ToolSpec
 from qwen_core.catalogue import ModelInfo, get_model_info
 from qwen_core.errors import InvalidRequestError, UnsupportedFeatureError
 from qwen_core.rules import requires_stream, validate_chat_request
-from qwen_core.types import (
-    ChatRequest,
-    ImagePart,
-    Message,
-    NamedToolChoice,
-    ResponseFormat,
-    TextPart,
-    ToolCall,
-    ToolSpec,
-)
 
 TOOL = ToolSpec("get_weather", "w", {"type": "object", "properties": {}})
 USER = Message("user", "hello")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qwen_core.errors import (
+from qwen_core import (  # the errors as users import them
     APIStatusError,
     AuthenticationError,
     BadRequestError,
