@@ -28,6 +28,23 @@ from qwen_core.errors import InvalidRequestError, UnknownArgumentError
 if TYPE_CHECKING:
     from qwen_core.lazy_client import ConnectionState
 
+__all__ = [
+    "ALIASES",
+    "CHAT_OPTIONS",
+    "REFUSED",
+    "RESERVED_BODY_KEYS",
+    "CallOptions",
+    "HasChatOptions",
+    "InstanceOptions",
+    "call_options",
+    "call_timeout",
+    "check_arguments",
+    "instance_options",
+    "model_argument_names",
+    "split_pass_through",
+    "unknown_argument",
+]
+
 #: The typed chat options: instance fields of both chat classes, overridable per call.
 CHAT_OPTIONS: Final = (
     "temperature", "top_p", "top_k", "max_tokens", "seed", "stop", "n", "repetition_penalty", "presence_penalty",

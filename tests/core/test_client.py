@@ -308,8 +308,7 @@ def test_two_clients_with_different_keys_do_not_interfere() -> None:
 # -- a catalogue passed in ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("api", APIS)
-def test_a_catalogue_passed_in_is_the_one_consulted(fresh: Emulator, api: Api) -> None:
+def test_a_catalogue_passed_in_is_the_one_consulted(emu: Emulator, api: Api) -> None:
     from qwen_core.catalogue import DEFAULT_CATALOGUE, EmbeddingModelInfo, ModelCatalogue, ModelInfo, RerankModelInfo
     from qwen_core.embedding import embed_texts
     from qwen_core.errors import UnsupportedFeatureError
@@ -319,15 +318,15 @@ def test_a_catalogue_passed_in_is_the_one_consulted(fresh: Emulator, api: Api) -
     own.register(ModelInfo("qwen-plus", supports_tools=False))
     own.register(EmbeddingModelInfo("text-embedding-v4", dimensions=(1024,), max_batch=2))
     own.register(RerankModelInfo("gte-rerank-v2", max_documents=2))
-    with QwenClient(api_key=KEY, base_url=fresh.base_url, api=api, catalogue=own) as client:
+    with QwenClient(api_key=API_KEY, base_url=emu.base_url, api=api, catalogue=own) as client:
         assert client.catalogue is own
         with pytest.raises(UnsupportedFeatureError):
             client.chat(ask(tools=[WEATHER]))  # this catalogue says qwen-plus has no tools; the built-in one says yes
-        assert len(fresh.requests) == 0
+        assert len(emu.requests) == 0
         assert len(embed_texts(client, ["a", "b", "c", "d", "e"], model="text-embedding-v4")) == 5
-        assert len(fresh.requests) == 3  # batches of 2, the passed-in limit (the built-in one is 10)
+        assert len(emu.requests) == 3  # batches of 2, the passed-in limit (the built-in one is 10)
         hits = rerank(client, "q", ["a", "b", "c"], model="gte-rerank-v2")
         assert sorted(hit.index for hit in hits.hits) == [0, 1, 2]
-        assert len(fresh.requests) == 5  # two chunks of at most 2 documents
+        assert len(emu.requests) == 5  # two chunks of at most 2 documents
     assert DEFAULT_CATALOGUE.chat_model("qwen-plus").supports_tools
     assert DEFAULT_CATALOGUE.embedding_model("text-embedding-v4").max_batch == 10

@@ -17,8 +17,8 @@ def _public_modules() -> list[str]:
     names = []
     for info in pkgutil.walk_packages(qwen_core.__path__, "qwen_core."):
         parts = info.name.split(".")
-        if any(part.startswith("_") for part in parts) or info.name == "qwen_core.arguments":
-            continue  # private modules; qwen_core.arguments is the adapters' shared helper module
+        if any(part.startswith("_") for part in parts):
+            continue
         names.append(info.name)
     return names
 
