@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from qwen_core.errors import AuthenticationError, RateLimitError, ServerError
-from qwen_core.retry import RetryPolicy
+from qwen_core.retry import RetryPolicy, retry_after_seconds
 
 
 def test_retry_policy() -> None:
@@ -20,3 +20,13 @@ def test_retry_policy() -> None:
         assert base * 0.75 <= policy.delay(attempt, rng=rng) <= base * 1.25
     assert policy.delay(0, retry_after=3.0) == 3.0
     assert policy.delay(0, retry_after=100.0) == 8.0
+
+
+def test_retry_after() -> None:
+    assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
+    assert retry_after_seconds({"Retry-After": "3"}) == 3.0
+    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:10 GMT"}, now=1445412480.0) == 10.0
+    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412490.0) == 0.0
+    assert retry_after_seconds({"retry-after": "soon"}) is None
+    assert retry_after_seconds({}) is None
+    assert retry_after_seconds(None) is None

@@ -18,7 +18,6 @@ from qwen_core import (  # the errors as users import them
     ServerError,
 )
 from qwen_core.protocols._errors import classify_error, error_from_body
-from qwen_core.retry import retry_after_seconds
 
 
 @pytest.mark.parametrize(
@@ -119,13 +118,3 @@ def test_non_json_body_keeps_truncated_text() -> None:
 def test_empty_body() -> None:
     error = error_from_body(503, b"")
     assert isinstance(error, ServerError) and error.message == "HTTP 503"
-
-
-def test_retry_after() -> None:
-    assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
-    assert retry_after_seconds({"Retry-After": "3"}) == 3.0
-    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:10 GMT"}, now=1445412480.0) == 10.0
-    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412490.0) == 0.0
-    assert retry_after_seconds({"retry-after": "soon"}) is None
-    assert retry_after_seconds({}) is None
-    assert retry_after_seconds(None) is None
