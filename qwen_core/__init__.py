@@ -166,6 +166,8 @@ __all__ = [
 ]
 
 
+# The adapters' packages use qwen_core.lazy_exports for this; the core's package does not: that module imports
+# typing, which would multiply the cost of ``import qwen_core`` (``python -X importtime -c 'import qwen_core'``).
 def __getattr__(name: str) -> object:
     home = _HOMES.get(name)
     if home is None:

@@ -39,6 +39,7 @@ __all__ = [
     "call_options",
     "call_timeout",
     "check_arguments",
+    "check_model_arguments",
     "instance_options",
     "model_argument_names",
     "split_pass_through",
