@@ -30,7 +30,7 @@ from qwen_core.emulator import compat, vectors
 from qwen_core.emulator.batch_files import FileStore, not_found
 from qwen_core.emulator.errors import EmulatedError, invalid
 from qwen_core.emulator.http import Request
-from qwen_core.emulator.plan import JSON_TYPE, Context, JsonPlan, Plan, dumps
+from qwen_core.emulator.plan import Context, JsonPlan, Plan, dumps, json_answer
 from qwen_core.emulator.script import HTTPFault, Script, ScriptedReply, ScriptItem
 
 ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings", "/v1/chat/ds-test")
@@ -268,7 +268,7 @@ def _done(outcome: _Outcome) -> Future[_Outcome]:
 def _json(ctx: Context, payload: Any) -> Plan:
     if isinstance(payload, bytes):
         return JsonPlan(200, ctx.service_headers("application/octet-stream", finished=True), payload)
-    return JsonPlan(200, ctx.service_headers(JSON_TYPE, finished=True), dumps(payload))
+    return json_answer(ctx, payload)
 
 
 def _batch_json(record: BatchRecord, status: str, stamps: dict[str, int | None], output_id: str | None,

@@ -15,7 +15,7 @@ from typing import Any
 from qwen_core.emulator.http import Request
 from qwen_core.emulator.script import ChatScript
 
-__all__ = ["JSON_TYPE", "SSE_TYPE", "Context", "JsonPlan", "Plan", "StreamPlan", "as_dict", "dumps"]
+__all__ = ["JSON_TYPE", "SSE_TYPE", "Context", "JsonPlan", "Plan", "StreamPlan", "as_dict", "dumps", "json_answer"]
 
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream;charset=UTF-8"
@@ -87,3 +87,8 @@ class StreamPlan:
 
 
 Plan = JsonPlan | StreamPlan
+
+
+def json_answer(ctx: Context, payload: Any) -> JsonPlan:
+    """A successful JSON answer: ``200``, the service's headers, ``payload`` as compact JSON."""
+    return JsonPlan(200, ctx.service_headers(JSON_TYPE, finished=True), dumps(payload))

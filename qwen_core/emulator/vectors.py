@@ -13,7 +13,7 @@ from qwen_core import tokenizer
 from qwen_core.catalogue import EmbeddingModelInfo, RerankModelInfo, get_embedding_model_info, get_rerank_model_info
 from qwen_core.emulator import compat, native, schema
 from qwen_core.emulator.errors import EmulatedError, invalid, model_not_found
-from qwen_core.emulator.plan import JSON_TYPE, Context, JsonPlan, Plan, as_dict, dumps
+from qwen_core.emulator.plan import Context, Plan, as_dict, json_answer
 
 __all__ = ["compat_embeddings", "compat_rerank", "embed", "native_embeddings", "native_rerank", "rank", "relevance"]
 
@@ -87,7 +87,7 @@ def native_embeddings(ctx: Context) -> Plan:
     items = [{"embedding": embed(t, dim), "text_index": i} for i, t in enumerate(texts)]
     data = {"output": {"embeddings": items}, "usage": {"total_tokens": sum(tokenizer.count_tokens(t) for t in texts)},
             "request_id": ctx.request_id}
-    return JsonPlan(200, ctx.service_headers(JSON_TYPE, finished=True), dumps(data))
+    return json_answer(ctx, data)
 
 
 def compat_embeddings(ctx: Context) -> Plan:
@@ -110,7 +110,7 @@ def compat_embeddings(ctx: Context) -> Plan:
     tokens = sum(tokenizer.count_tokens(t) for t in texts)
     out = {"object": "list", "data": data, "model": body["model"],
            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}, "id": ctx.request_id}
-    return JsonPlan(200, ctx.service_headers(JSON_TYPE, finished=True), dumps(out))
+    return json_answer(ctx, out)
 
 
 def _query(query: Any) -> str:
@@ -165,7 +165,7 @@ def native_rerank(ctx: Context) -> Plan:
         return native.error_plan(ctx, err, False)
     data = {"output": {"results": results}, "usage": {"total_tokens": _rerank_tokens(query, docs)},
             "request_id": ctx.request_id}
-    return JsonPlan(200, ctx.service_headers(JSON_TYPE, finished=True), dumps(data))
+    return json_answer(ctx, data)
 
 
 def compat_rerank(ctx: Context) -> Plan:
@@ -180,4 +180,4 @@ def compat_rerank(ctx: Context) -> Plan:
         return compat.error_plan(ctx, err, False)
     data = {"object": "list", "results": results, "model": body["model"],
             "usage": {"total_tokens": _rerank_tokens(query, docs)}, "id": ctx.request_id}
-    return JsonPlan(200, ctx.service_headers(JSON_TYPE, finished=True), dumps(data))
+    return json_answer(ctx, data)
