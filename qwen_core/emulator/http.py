@@ -124,6 +124,10 @@ class HTTPProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         transport, self.transport = self.transport, None
         if transport is not None:
+            # Closing is a no-op on a lost connection, but it marks the transport closed: Python 3.10's TLS
+            # transport is not marked when the peer closes an established session and would warn "unclosed
+            # transport" when collected (3.11's rewritten asyncio.sslproto marks it itself).
+            transport.close()
             self._on_close(self)
         if self._task is not None and not self._task.done():
             self._task.cancel()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,7 +116,21 @@ def test_verify_false_skips_verification(tls_emu: Emulator, mode: str) -> None:
         assert answer(client, mode) == "Echo: ping"
 
 
-@pytest.mark.parametrize("mode", ["chat", "astream"])
+# When the server refuses the missing client certificate, it ends a TLS 1.3 session the client already considers
+# established. CPython 3.10's asyncio.sslproto then calls the protocol's connection_lost without marking its TLS
+# transport closed, so collecting that transport warns "unclosed transport" though its socket is closed; aiohttp's
+# protocol (not ours) drops the transport there. python/cpython#90476 (bpo-46318), fixed in 3.11 by the rewritten
+# asyncio.sslproto (bpo-44011). Exactly that warning, only on 3.10, only here: the emulator's side is fixed in
+# qwen_core.emulator.http (its protocol closes the transport in connection_lost).
+_PY310_SSLPROTO_UNCLOSED = [
+    pytest.mark.filterwarnings(
+        "ignore:Exception ignored in. <function _SSLProtocolTransport.__del__ "
+        ":pytest.PytestUnraisableExceptionWarning"
+    )
+] if sys.version_info < (3, 11) else []
+
+
+@pytest.mark.parametrize("mode", ["chat", pytest.param("astream", marks=_PY310_SSLPROTO_UNCLOSED)])
 def test_client_certificate_mtls(ca: trustme.CA, ca_file: str, tmp_path: Path, mode: str) -> None:
     client_pem = tmp_path / "client.pem"
     ca.issue_cert("client.example").private_key_and_cert_chain_pem.write_to_path(str(client_pem))
